@@ -1,0 +1,10 @@
+"""recall_fast: Zeek logs from S3 into Elasticsearch (or Parquet), per tenant, in near real time.
+
+Per-record work happens in the native extension (``recall_fast._native``, Rust); this package
+moves byte buffers and coordinates. Importing it has no side effects: no clients, loops,
+executors or environment reads are created at import time.
+"""
+
+from recall_fast._native import __version__, build_profile
+
+__all__ = ["__version__", "build_profile"]

@@ -1,0 +1,1 @@
+"""The ``recall-fast`` command line: one module per subcommand, wired in ``main``."""
