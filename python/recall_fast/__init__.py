@@ -5,6 +5,6 @@ moves byte buffers and coordinates. Importing it has no side effects: no clients
 executors or environment reads are created at import time.
 """
 
-from recall_fast._native import __version__, build_profile
+from recall_fast._native import ZeekDecoder, __version__, build_profile, read_zeek
 
-__all__ = ["__version__", "build_profile"]
+__all__ = ["ZeekDecoder", "__version__", "build_profile", "read_zeek"]

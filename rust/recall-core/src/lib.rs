@@ -8,7 +8,13 @@
 //! - Errors are values with context ([`error::RecallError`]); data paths never panic.
 #![forbid(unsafe_code)]
 
+pub mod decode;
+pub mod encode;
 pub mod error;
+pub mod normalize;
+pub mod process;
+pub mod schema;
+pub mod synth;
 
 pub use error::RecallError;
 

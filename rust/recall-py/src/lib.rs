@@ -5,8 +5,15 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
+mod decoder;
 mod detach;
+mod encoder;
 mod errors;
+mod normalizer;
+mod processor;
+mod schema;
+mod synth;
 
 /// The native module `recall_fast._native`.
 #[pymodule]
@@ -14,5 +21,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", recall_core::VERSION)?;
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
     m.add("build_profile", profile)?;
+    synth::register(m)?;
+    decoder::register(m)?;
+    m.add_class::<encoder::BulkChunk>()?;
+    m.add_class::<encoder::BulkEncoder>()?;
+    m.add_class::<normalizer::Normalizer>()?;
+    m.add_class::<processor::ZeekProcessor>()?;
+    schema::register(m)?;
     Ok(())
 }

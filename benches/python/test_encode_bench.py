@@ -1,0 +1,156 @@
+"""Normalise + bulk-encode throughput against the Python ways of doing it, in one run.
+
+Run: ``maturin develop --profile profiling && pytest benches/python/test_encode_bench.py
+-p no:cacheprovider`` (numbers are MB/s of uncompressed Zeek TSV input, best round).
+
+Compared (issue 4 targets):
+- ``encode``: already-decoded batches -> ECS documents with ids, index routing and action
+  lines. recall_fast (``Normalizer`` + ``BulkEncoder``) vs ``Table.to_pylist()`` + one orjson
+  dict per row (target >= 10x) vs polars (``struct.json_encode`` + ``concat_str``, vectorised;
+  target >= 3x). The baselines do less work (no ECS copies, no community id, no per-day
+  index), which only flatters them.
+- ``fused``: gzip TSV objects -> bulk bodies. ``ZeekProcessor`` vs gunzip + ``pyarrow.csv`` +
+  ``to_pylist`` + orjson (target >= 6x).
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pytest
+from benches.baseline.zeek_python import bulk_bodies_orjson, read_tsv_pyarrow
+
+from conftest import Corpus, record
+from recall_fast import _native
+
+ROUNDS = 3
+FEED = 1 << 20
+
+
+def measure(benchmark: Any, name: str, group: str, nbytes: int, fn: Callable[[], object]) -> None:
+    benchmark.group = group
+    benchmark.extra_info["bytes"] = nbytes
+    benchmark.pedantic(fn, rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    mbps = record(name, group, nbytes, benchmark.stats.stats.min)
+    benchmark.extra_info["MB/s"] = round(mbps, 1)
+
+
+@pytest.fixture(scope="module")
+def decoded(tsv_corpus: Corpus) -> list[list[Any]]:
+    """Native decoded batches per segment (file), decoded once outside the timing."""
+    out = []
+    for segment in tsv_corpus.segments:
+        decoder = _native.ZeekDecoder(batch_rows=8192)
+        out.append(decoder.feed(segment) + decoder.finish())
+    return out
+
+
+@pytest.fixture(scope="module")
+def tables(tsv_corpus: Corpus) -> list[tuple[str, pa.Table]]:
+    """pyarrow tables per segment (the baselines' input), decoded once outside the timing."""
+    return [
+        (seg.split(b"#path\t", 1)[1].split(b"\n", 1)[0].decode(), read_tsv_pyarrow(seg))
+        for seg in tsv_corpus.segments
+    ]
+
+
+def test_encode_recall_fast(benchmark: Any, tsv_corpus: Corpus, decoded: list[list[Any]]) -> None:
+    def run() -> int:
+        total = 0
+        for n, batches in enumerate(decoded):
+            normalizer = _native.Normalizer("acme", "bucket", f"acme/s/{n}.log", "v1")
+            encoder = _native.BulkEncoder()
+            for b in batches:
+                out = normalizer.normalize(b, first_record=b.first_record, log_type=b.log_type)
+                total += sum(len(c.body) for c in encoder.encode(out, b.first_record))
+            total += sum(len(c.body) for c in encoder.finish())
+        return total
+
+    measure(benchmark, "recall_fast normalize+encode", "encode", tsv_corpus.size, run)
+
+
+def test_encode_to_pylist_orjson(
+    benchmark: Any, tsv_corpus: Corpus, tables: list[tuple[str, pa.Table]]
+) -> None:
+    def run() -> int:
+        total = 0
+        for n, (log_type, table) in enumerate(tables):
+            for body in bulk_bodies_orjson(
+                table, index=f"recall-acme-zeek.{log_type}", id_prefix=str(n)
+            ):
+                total += len(body)
+        return total
+
+    measure(benchmark, "to_pylist+orjson", "encode", tsv_corpus.size, run)
+
+
+def test_encode_polars(
+    benchmark: Any, tsv_corpus: Corpus, tables: list[tuple[str, pa.Table]]
+) -> None:
+    frames = [(log_type, pl.from_arrow(table)) for log_type, table in tables]
+
+    def run() -> int:
+        total = 0
+        for n, (log_type, df) in enumerate(frames):
+            assert isinstance(df, pl.DataFrame)
+            index = f"recall-acme-zeek.{log_type}"
+            lines = df.with_row_index("_n").select(
+                pl.concat_str(
+                    [
+                        pl.lit(f'{{"create":{{"_index":"{index}","_id":"{n}-'),
+                        pl.col("_n").cast(pl.String),
+                        pl.lit('"}}\n{"@timestamp":'),
+                        pl.lit('"')
+                        + pl.col("ts").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")
+                        + pl.lit('"'),
+                        pl.lit(f',"event":{{"module":"zeek","dataset":"zeek.{log_type}"}},"zeek":'),
+                        pl.struct(pl.exclude("_n")).struct.json_encode(),
+                        pl.lit("}\n"),
+                    ]
+                ).alias("line")
+            )
+            body = "".join(lines.get_column("line").to_list()).encode()
+            total += len(body)
+        return total
+
+    measure(benchmark, "polars json_encode", "encode", tsv_corpus.size, run)
+
+
+@pytest.fixture(scope="module")
+def gz_segments(tsv_corpus: Corpus) -> list[bytes]:
+    return [gzip.compress(seg, compresslevel=6) for seg in tsv_corpus.segments]
+
+
+def test_fused_recall_fast(benchmark: Any, tsv_corpus: Corpus, gz_segments: list[bytes]) -> None:
+    def run() -> int:
+        total = 0
+        for n, data in enumerate(gz_segments):
+            processor = _native.ZeekProcessor("acme", "bucket", f"acme/s/{n}.log.gz", "v1")
+            for start in range(0, len(data), FEED):
+                total += sum(len(c.body) for c in processor.feed(data[start : start + FEED]))
+            total += sum(len(c.body) for c in processor.finish())
+        return total
+
+    measure(benchmark, "recall_fast ZeekProcessor", "fused", tsv_corpus.size, run)
+
+
+def test_fused_python_pipeline(
+    benchmark: Any, tsv_corpus: Corpus, gz_segments: list[bytes]
+) -> None:
+    def run() -> int:
+        total = 0
+        for n, data in enumerate(gz_segments):
+            text = gzip.decompress(data)
+            log_type = text.split(b"#path\t", 1)[1].split(b"\n", 1)[0].decode()
+            table = read_tsv_pyarrow(text)
+            for body in bulk_bodies_orjson(
+                table, index=f"recall-acme-zeek.{log_type}", id_prefix=str(n)
+            ):
+                total += len(body)
+        return total
+
+    measure(benchmark, "gunzip+pyarrow.csv+to_pylist+orjson", "fused", tsv_corpus.size, run)

@@ -1,0 +1,399 @@
+//! Column builders: typed, growable columns that become Arrow arrays without copying.
+//!
+//! Stage: decode. The TSV and JSON parsers write values straight into these builders (no
+//! intermediate row representation); at a batch cut each builder hands its `Vec`s to Arrow
+//! buffers (`Buffer::from_vec` takes ownership, no copy).
+//!
+//! Why not arrow's own builders: a line is decoded column by column and may turn out bad in
+//! its last field; every builder here can `truncate` back to a row count, so a quarantined
+//! line leaves no trace. Arrow's `StringBuilder` cannot shrink.
+
+use std::sync::Arc;
+
+use arrow_array::types::{
+    DurationNanosecondType, Float64Type, Int64Type, TimestampNanosecondType, UInt16Type, UInt64Type,
+};
+use arrow_array::{ArrayRef, BooleanArray, ListArray, PrimitiveArray, StringArray};
+use arrow_buffer::{
+    ArrowNativeType, BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer,
+};
+use arrow_schema::{ArrowError, Field};
+
+use crate::schema::zeek::{ZeekScalar, ZeekType, LIST_ITEM_NAME};
+
+/// An Arrow `i32` offset. Batches are cut at `max_batch_bytes` (at most 256 MiB of lines,
+/// text grows at most 4x through escaping), so lengths stay far below `i32::MAX`.
+#[inline]
+#[allow(clippy::cast_possible_wrap)]
+fn offset(len: usize) -> i32 {
+    len as i32
+}
+
+/// A column of fixed-width values with validity.
+#[derive(Debug)]
+pub(crate) struct Prim<T> {
+    pub(crate) values: Vec<T>,
+    nulls: NullBufferBuilder,
+}
+
+impl<T: ArrowNativeType> Prim<T> {
+    fn new() -> Self {
+        Self {
+            values: Vec::new(),
+            nulls: NullBufferBuilder::new(0),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, v: T) {
+        self.values.push(v);
+        self.nulls.append_non_null();
+    }
+
+    #[inline]
+    fn push_null(&mut self) {
+        self.values.push(T::default());
+        self.nulls.append_null();
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.values.truncate(len);
+        self.nulls.truncate(len);
+    }
+
+    fn take(&mut self) -> (ScalarBuffer<T>, Option<arrow_buffer::NullBuffer>) {
+        let values = ScalarBuffer::from(std::mem::take(&mut self.values));
+        let nulls = self.nulls.finish();
+        (values, nulls)
+    }
+}
+
+/// A UTF-8 column: `values` holds the bytes, `offsets` one entry per row plus the leading 0.
+/// Callers append a value's bytes to `values` and then call [`Text::commit`].
+#[derive(Debug)]
+pub(crate) struct Text {
+    offsets: Vec<i32>,
+    pub(crate) values: Vec<u8>,
+    nulls: NullBufferBuilder,
+}
+
+impl Text {
+    fn new() -> Self {
+        Self {
+            offsets: vec![0],
+            values: Vec::new(),
+            nulls: NullBufferBuilder::new(0),
+        }
+    }
+
+    /// Close the value whose bytes were appended to `values` since the last commit.
+    #[inline]
+    pub(crate) fn commit(&mut self) {
+        // Batches are cut long before 2 GiB of text (see `MAX_BATCH_BYTES`), so this fits.
+        self.offsets.push(offset(self.values.len()));
+        self.nulls.append_non_null();
+    }
+
+    /// Append a whole value that is known to be valid UTF-8.
+    #[inline]
+    pub(crate) fn push_str(&mut self, v: &[u8]) {
+        self.values.extend_from_slice(v);
+        self.commit();
+    }
+
+    #[inline]
+    fn push_null(&mut self) {
+        self.offsets.push(offset(self.values.len()));
+        self.nulls.append_null();
+    }
+
+    /// Drop the bytes appended since the last commit (a value that failed to parse).
+    #[inline]
+    pub(crate) fn abandon(&mut self) {
+        let end = self.offsets.last().copied().unwrap_or(0) as usize;
+        self.values.truncate(end);
+    }
+
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.offsets.truncate(len + 1);
+        let end = self.offsets.last().copied().unwrap_or(0) as usize;
+        self.values.truncate(end);
+        self.nulls.truncate(len);
+    }
+
+    fn take(&mut self) -> Result<ArrayRef, ArrowError> {
+        let offsets = std::mem::replace(&mut self.offsets, vec![0]);
+        let values = Buffer::from_vec(std::mem::take(&mut self.values));
+        let nulls = self.nulls.finish();
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+        Ok(Arc::new(StringArray::try_new(offsets, values, nulls)?))
+    }
+}
+
+/// A boolean column.
+#[derive(Debug)]
+pub(crate) struct Bools {
+    values: BooleanBufferBuilder,
+    nulls: NullBufferBuilder,
+}
+
+impl Bools {
+    fn new() -> Self {
+        Self {
+            values: BooleanBufferBuilder::new(0),
+            nulls: NullBufferBuilder::new(0),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, v: bool) {
+        self.values.append(v);
+        self.nulls.append_non_null();
+    }
+
+    #[inline]
+    fn push_null(&mut self) {
+        self.values.append(false);
+        self.nulls.append_null();
+    }
+}
+
+/// A list column (`set[T]`, `vector[T]`): offsets into a child column.
+#[derive(Debug)]
+pub(crate) struct List {
+    offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
+    pub(crate) child: Box<Column>,
+    item: Arc<Field>,
+}
+
+impl List {
+    /// Close the list whose elements were appended to `child` since the last commit.
+    #[inline]
+    pub(crate) fn commit(&mut self) {
+        self.offsets.push(offset(self.child.len()));
+        self.nulls.append_non_null();
+    }
+
+    /// Drop the elements appended since the last commit.
+    #[inline]
+    pub(crate) fn abandon(&mut self) {
+        let end = self.offsets.last().copied().unwrap_or(0) as usize;
+        self.child.truncate(end);
+    }
+}
+
+/// One column being built, by Zeek scalar kind (the parsers match on this directly, so the
+/// per-value dispatch is a single `match`).
+#[derive(Debug)]
+pub(crate) enum Column {
+    /// `time` as nanoseconds since the epoch.
+    Time(Prim<i64>),
+    /// `interval` as nanoseconds.
+    Interval(Prim<i64>),
+    /// `count`.
+    Count(Prim<u64>),
+    /// `int`.
+    Int(Prim<i64>),
+    /// `double`.
+    Double(Prim<f64>),
+    /// `port`.
+    Port(Prim<u16>),
+    /// `bool`.
+    Bool(Bools),
+    /// `addr` (canonical text).
+    Addr(Text),
+    /// `subnet` (canonical text).
+    Subnet(Text),
+    /// `string`, `enum`, `pattern`, unknown types.
+    Text(Text),
+    /// `set[T]`, `vector[T]`.
+    List(List),
+}
+
+impl Column {
+    /// An empty column for a Zeek type.
+    pub(crate) fn new(ty: &ZeekType) -> Self {
+        match ty {
+            ZeekType::Scalar(s) => Self::scalar(s),
+            ZeekType::Set(s) | ZeekType::Vector(s) => Self::List(List {
+                offsets: vec![0],
+                nulls: NullBufferBuilder::new(0),
+                child: Box::new(Self::scalar(s)),
+                item: Arc::new(Field::new(LIST_ITEM_NAME, s.arrow_type(), true)),
+            }),
+        }
+    }
+
+    fn scalar(s: &ZeekScalar) -> Self {
+        match s {
+            ZeekScalar::Time => Self::Time(Prim::new()),
+            ZeekScalar::Interval => Self::Interval(Prim::new()),
+            ZeekScalar::Count => Self::Count(Prim::new()),
+            ZeekScalar::Int => Self::Int(Prim::new()),
+            ZeekScalar::Double => Self::Double(Prim::new()),
+            ZeekScalar::Port => Self::Port(Prim::new()),
+            ZeekScalar::Bool => Self::Bool(Bools::new()),
+            ZeekScalar::Addr => Self::Addr(Text::new()),
+            ZeekScalar::Subnet => Self::Subnet(Text::new()),
+            ZeekScalar::Enum | ZeekScalar::String | ZeekScalar::Pattern | ZeekScalar::Other(_) => {
+                Self::Text(Text::new())
+            }
+        }
+    }
+
+    /// Number of rows (elements, for a list's child).
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Time(p) | Self::Interval(p) | Self::Int(p) => p.values.len(),
+            Self::Count(p) => p.values.len(),
+            Self::Double(p) => p.values.len(),
+            Self::Port(p) => p.values.len(),
+            Self::Bool(b) => b.values.len(),
+            Self::Addr(t) | Self::Subnet(t) | Self::Text(t) => t.len(),
+            Self::List(l) => l.offsets.len() - 1,
+        }
+    }
+
+    /// Append a null.
+    #[inline]
+    pub(crate) fn push_null(&mut self) {
+        match self {
+            Self::Time(p) | Self::Interval(p) | Self::Int(p) => p.push_null(),
+            Self::Count(p) => p.push_null(),
+            Self::Double(p) => p.push_null(),
+            Self::Port(p) => p.push_null(),
+            Self::Bool(b) => b.push_null(),
+            Self::Addr(t) | Self::Subnet(t) | Self::Text(t) => t.push_null(),
+            Self::List(l) => {
+                l.offsets.push(offset(l.child.len()));
+                l.nulls.append_null();
+            }
+        }
+    }
+
+    /// Append `n` nulls (a JSON column first seen after `n` rows of the batch).
+    pub(crate) fn push_nulls(&mut self, n: usize) {
+        for _ in 0..n {
+            self.push_null();
+        }
+    }
+
+    /// Shrink back to `len` rows (rollback of a quarantined line).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if self.len() <= len {
+            return;
+        }
+        match self {
+            Self::Time(p) | Self::Interval(p) | Self::Int(p) => p.truncate(len),
+            Self::Count(p) => p.truncate(len),
+            Self::Double(p) => p.truncate(len),
+            Self::Port(p) => p.truncate(len),
+            Self::Bool(b) => {
+                b.values.truncate(len);
+                b.nulls.truncate(len);
+            }
+            Self::Addr(t) | Self::Subnet(t) | Self::Text(t) => t.truncate(len),
+            Self::List(l) => {
+                l.offsets.truncate(len + 1);
+                l.nulls.truncate(len);
+                let end = l.offsets.last().copied().unwrap_or(0) as usize;
+                l.child.truncate(end);
+            }
+        }
+    }
+
+    /// Hand the built values to an Arrow array and start empty again.
+    pub(crate) fn finish(&mut self) -> Result<ArrayRef, ArrowError> {
+        Ok(match self {
+            Self::Time(p) => {
+                let (v, n) = p.take();
+                Arc::new(
+                    PrimitiveArray::<TimestampNanosecondType>::try_new(v, n)?.with_timezone("UTC"),
+                )
+            }
+            Self::Interval(p) => {
+                let (v, n) = p.take();
+                Arc::new(PrimitiveArray::<DurationNanosecondType>::try_new(v, n)?)
+            }
+            Self::Int(p) => {
+                let (v, n) = p.take();
+                Arc::new(PrimitiveArray::<Int64Type>::try_new(v, n)?)
+            }
+            Self::Count(p) => {
+                let (v, n) = p.take();
+                Arc::new(PrimitiveArray::<UInt64Type>::try_new(v, n)?)
+            }
+            Self::Double(p) => {
+                let (v, n) = p.take();
+                Arc::new(PrimitiveArray::<Float64Type>::try_new(v, n)?)
+            }
+            Self::Port(p) => {
+                let (v, n) = p.take();
+                Arc::new(PrimitiveArray::<UInt16Type>::try_new(v, n)?)
+            }
+            Self::Bool(b) => {
+                let values = b.values.finish();
+                let nulls = b.nulls.finish();
+                Arc::new(BooleanArray::new(values, nulls))
+            }
+            Self::Addr(t) | Self::Subnet(t) | Self::Text(t) => t.take()?,
+            Self::List(l) => {
+                let offsets = std::mem::replace(&mut l.offsets, vec![0]);
+                let nulls = l.nulls.finish();
+                let child = l.child.finish()?;
+                let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+                Arc::new(ListArray::try_new(
+                    Arc::clone(&l.item),
+                    offsets,
+                    child,
+                    nulls,
+                )?)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+
+    use super::*;
+
+    #[test]
+    fn truncate_rolls_back_every_kind() {
+        let mut text = Column::new(&ZeekType::parse("string"));
+        let mut list = Column::new(&ZeekType::parse("vector[count]"));
+        if let (Column::Text(t), Column::List(l)) = (&mut text, &mut list) {
+            t.push_str(b"keep");
+            if let Column::Count(c) = l.child.as_mut() {
+                c.push(1);
+            }
+            l.commit();
+            t.push_str(b"drop me");
+            if let Column::Count(c) = l.child.as_mut() {
+                c.push(2);
+                c.push(3);
+            }
+            l.commit();
+        }
+        text.truncate(1);
+        list.truncate(1);
+        text.push_null();
+        list.push_null();
+        let text = text.finish().unwrap();
+        let list = list.finish().unwrap();
+        assert_eq!(text.len(), 2);
+        assert_eq!(text.as_string::<i32>().value(0), "keep");
+        assert!(text.is_null(1));
+        let list = list.as_list::<i32>();
+        assert_eq!(list.values().len(), 1);
+        assert!(list.is_null(1));
+    }
+}

@@ -1,0 +1,239 @@
+//! Stage-level bulk encoder for library users (`BulkEncoder`), and the `BulkChunk` class that
+//! both it and the fused processor return.
+//!
+//! A `BulkChunk`'s body is copied once into a Python `bytes` object when the chunk crosses
+//! the boundary (the sinks hand `bytes` to the HTTP client); ids and document offsets stay in
+//! Rust and are materialised only when asked for.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use pyo3_arrow::PyRecordBatch;
+use recall_core::encode::{
+    Action, BulkChunk as CoreChunk, BulkEncoder as CoreEncoder, EncodeConfig, IdList, RejectedDoc,
+    DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_CHUNK_DOCS,
+};
+
+use crate::detach::detach;
+use crate::errors::IntoPyResult;
+
+/// One Elasticsearch `_bulk` body: an action line and a source line per document.
+#[pyclass(module = "recall_fast._native", frozen)]
+pub struct BulkChunk {
+    body: Py<PyBytes>,
+    first_record: u64,
+    doc_offsets: Vec<u32>,
+    ids: IdList,
+    index_names: Vec<String>,
+    log_type: String,
+}
+
+impl BulkChunk {
+    /// Move a core chunk across the boundary (one copy of the body). Returns the emptied
+    /// body buffer so the encoder can reuse it.
+    pub fn from_core(py: Python<'_>, chunk: CoreChunk, log_type: String) -> (Self, Vec<u8>) {
+        let py_chunk = Self {
+            body: PyBytes::new(py, &chunk.body).unbind(),
+            first_record: chunk.first_record,
+            doc_offsets: chunk.doc_offsets,
+            ids: chunk.ids,
+            index_names: chunk.index_names,
+            log_type,
+        };
+        (py_chunk, chunk.body)
+    }
+}
+
+#[pymethods]
+impl BulkChunk {
+    /// The NDJSON body (ends with a newline).
+    #[getter]
+    fn body(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.body.clone_ref(py)
+    }
+
+    /// Number of documents.
+    #[getter]
+    fn n_docs(&self) -> usize {
+        self.doc_offsets.len()
+    }
+
+    /// Record number (within the object) of the first document.
+    #[getter]
+    fn first_record(&self) -> u64 {
+        self.first_record
+    }
+
+    /// First record number (inclusive); documents are consecutive records.
+    #[getter]
+    fn row_start(&self) -> u64 {
+        self.first_record
+    }
+
+    /// Last record number (exclusive).
+    #[getter]
+    fn row_end(&self) -> u64 {
+        self.first_record + self.doc_offsets.len() as u64
+    }
+
+    /// Document ids in body order.
+    #[getter]
+    fn ids(&self) -> Vec<String> {
+        self.ids.iter().map(str::to_owned).collect()
+    }
+
+    /// The distinct index names of the body, in order of first appearance.
+    #[getter]
+    fn index_names(&self) -> Vec<String> {
+        self.index_names.clone()
+    }
+
+    /// The log type of every document in the body (empty for the stage-level encoder).
+    #[getter]
+    fn log_type(&self) -> &str {
+        &self.log_type
+    }
+
+    /// Action and source lines of document `i` (what to resend when only it failed).
+    fn doc<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyBytes>> {
+        let body = self.body.bind(py).as_bytes();
+        let start = self.doc_offsets.get(i).copied().ok_or_else(|| {
+            pyo3::exceptions::PyIndexError::new_err(format!("document {i} out of range"))
+        })? as usize;
+        let end = self
+            .doc_offsets
+            .get(i + 1)
+            .map_or(body.len(), |e| *e as usize);
+        Ok(PyBytes::new(py, body.get(start..end).unwrap_or_default()))
+    }
+
+    /// A body with only the documents at `indices`, in that order (per-document retries).
+    fn select<'py>(&self, py: Python<'py>, indices: Vec<usize>) -> PyResult<Bound<'py, PyBytes>> {
+        let body = self.body.bind(py).as_bytes();
+        let mut out = Vec::new();
+        for i in indices {
+            let start = self.doc_offsets.get(i).copied().ok_or_else(|| {
+                pyo3::exceptions::PyIndexError::new_err(format!("document {i} out of range"))
+            })? as usize;
+            let end = self
+                .doc_offsets
+                .get(i + 1)
+                .map_or(body.len(), |e| *e as usize);
+            out.extend_from_slice(body.get(start..end).unwrap_or_default());
+        }
+        Ok(PyBytes::new(py, &out))
+    }
+
+    fn __len__(&self) -> usize {
+        self.doc_offsets.len()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "BulkChunk(log_type={:?}, records={}..{}, n_docs={}, bytes={})",
+            self.log_type,
+            self.first_record,
+            self.row_end(),
+            self.doc_offsets.len(),
+            self.body.bind(py).as_bytes().len()
+        )
+    }
+}
+
+/// Rejected documents as dicts: `record`, `id` (or None), `reason`.
+pub fn rejected_dicts<'py>(
+    py: Python<'py>,
+    rejected: &[RejectedDoc],
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    rejected
+        .iter()
+        .map(|r| {
+            let d = PyDict::new(py);
+            d.set_item("record", r.record)?;
+            d.set_item("id", r.id.as_deref())?;
+            d.set_item("reason", &r.reason)?;
+            Ok(d)
+        })
+        .collect()
+}
+
+/// Parse the encoder options shared by `BulkEncoder` and `ZeekProcessor`.
+pub fn encode_config(
+    action: &str,
+    max_chunk_bytes: usize,
+    max_chunk_docs: usize,
+    default_index: Option<String>,
+) -> PyResult<EncodeConfig> {
+    Ok(EncodeConfig {
+        action: Action::parse(action).map_py()?,
+        max_chunk_bytes,
+        max_chunk_docs,
+        default_index,
+    })
+}
+
+/// Encodes normalised Arrow batches (dotted column names, `_id`, `_index`) into bulk bodies.
+///
+/// Bodies carry over between `encode` calls while records are consecutive; `finish` returns
+/// the last one. Documents larger than `max_chunk_bytes` are listed in `rejected`.
+#[pyclass(module = "recall_fast._native")]
+pub struct BulkEncoder {
+    inner: CoreEncoder,
+    rejected: Vec<RejectedDoc>,
+}
+
+impl BulkEncoder {
+    fn convert(&mut self, py: Python<'_>, chunk: CoreChunk) -> BulkChunk {
+        let (py_chunk, buffer) = BulkChunk::from_core(py, chunk, String::new());
+        self.inner.recycle(buffer);
+        py_chunk
+    }
+}
+
+#[pymethods]
+impl BulkEncoder {
+    #[new]
+    #[pyo3(signature = (*, action = "index", max_chunk_bytes = DEFAULT_MAX_CHUNK_BYTES, max_chunk_docs = DEFAULT_MAX_CHUNK_DOCS, default_index = None))]
+    fn new(
+        action: &str,
+        max_chunk_bytes: usize,
+        max_chunk_docs: usize,
+        default_index: Option<String>,
+    ) -> PyResult<Self> {
+        let config = encode_config(action, max_chunk_bytes, max_chunk_docs, default_index)?;
+        Ok(Self {
+            inner: CoreEncoder::new(config).map_py()?,
+            rejected: Vec::new(),
+        })
+    }
+
+    /// Encode a batch whose first row is record `first_record`; returns the full bodies.
+    #[pyo3(signature = (batch, first_record = 0))]
+    fn encode(
+        &mut self,
+        py: Python<'_>,
+        batch: PyRecordBatch,
+        first_record: u64,
+    ) -> PyResult<Vec<BulkChunk>> {
+        let batch = batch.into_inner();
+        let inner = &mut self.inner;
+        let output = detach(py, || inner.encode(&batch, first_record))?;
+        self.rejected.extend(output.rejected);
+        Ok(output
+            .chunks
+            .into_iter()
+            .map(|c| self.convert(py, c))
+            .collect())
+    }
+
+    /// Return the last, partly filled body (if any).
+    fn finish(&mut self, py: Python<'_>) -> Vec<BulkChunk> {
+        let last = self.inner.finish();
+        last.map(|c| self.convert(py, c)).into_iter().collect()
+    }
+
+    /// Documents that could not be encoded, as dicts (`record`, `id`, `reason`).
+    #[getter]
+    fn rejected<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        rejected_dicts(py, &self.rejected)
+    }
+}

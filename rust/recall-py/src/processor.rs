@@ -1,0 +1,221 @@
+//! The fused hot path, `ZeekProcessor`: raw (possibly compressed) chunks of one object in,
+//! ready `_bulk` bodies out. Each call converts its arguments, then runs decode -> normalise
+//! -> encode without the GIL; Python only moves the byte buffers.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use recall_core::decode::{Compression, DecoderOptions, Format, JsonTime, QuarantineEntry};
+use recall_core::encode::{DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_CHUNK_DOCS};
+use recall_core::process::{
+    ProcessConfig, ProcessedChunk, ZeekProcessor as CoreProcessor, DEFAULT_PROCESS_BATCH_ROWS,
+};
+use recall_core::RecallError;
+
+use crate::detach::detach;
+use crate::encoder::{encode_config, rejected_dicts, BulkChunk};
+use crate::errors::{to_pyerr, IntoPyResult};
+use crate::normalizer::normalize_config;
+
+fn config_error(field: &str, reason: String) -> PyErr {
+    to_pyerr(RecallError::Config {
+        field: field.to_owned(),
+        reason,
+    })
+}
+
+/// Quarantine entries as dicts: `line`, `offset`, `kind`, `reason`, `raw` (bytes).
+pub fn quarantine_dicts<'py>(
+    py: Python<'py>,
+    entries: &[QuarantineEntry],
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    entries
+        .iter()
+        .map(|e| {
+            let d = PyDict::new(py);
+            d.set_item("line", e.line)?;
+            d.set_item("offset", e.offset)?;
+            d.set_item("kind", e.kind.as_str())?;
+            d.set_item("reason", &e.reason)?;
+            d.set_item("raw", PyBytes::new(py, &e.raw))?;
+            Ok(d)
+        })
+        .collect()
+}
+
+/// Convert bodies to Python, handing their buffers back to the processor for reuse.
+fn to_py(py: Python<'_>, inner: &mut CoreProcessor, chunks: Vec<ProcessedChunk>) -> Vec<BulkChunk> {
+    chunks
+        .into_iter()
+        .map(|c| {
+            let (py_chunk, buffer) = BulkChunk::from_core(py, c.chunk, c.log_type);
+            inner.recycle(buffer);
+            py_chunk
+        })
+        .collect()
+}
+
+/// Decode -> normalise -> encode for one object (or one byte range of it, with
+/// `first_record` and `header`).
+///
+/// `feed(data)` returns the bodies completed by a chunk, `finish()` the rest. If the input
+/// turns out corrupt or truncated, `feed`/`finish` raise and the bodies of the records
+/// decoded before the failure can still be taken with `drain()`.
+#[pyclass(module = "recall_fast._native")]
+pub struct ZeekProcessor {
+    inner: CoreProcessor,
+}
+
+#[pymethods]
+impl ZeekProcessor {
+    #[new]
+    #[pyo3(signature = (
+        tenant, bucket, key, version, sensor = None, *,
+        format = "auto", compression = "auto", log_type = None, json_time = "auto",
+        batch_rows = DEFAULT_PROCESS_BATCH_ROWS, max_line_bytes = None,
+        max_decompressed_bytes = None, max_ratio = None,
+        max_chunk_bytes = DEFAULT_MAX_CHUNK_BYTES, max_chunk_docs = DEFAULT_MAX_CHUNK_DOCS,
+        action = "index", index_pattern = None, community_id_seed = 0, ingested_ns = None,
+        fallback_timestamp_ns = None, first_record = 0, header = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        tenant: &str,
+        bucket: &str,
+        key: &str,
+        version: &str,
+        sensor: Option<String>,
+        format: &str,
+        compression: &str,
+        log_type: Option<String>,
+        json_time: &str,
+        batch_rows: usize,
+        max_line_bytes: Option<usize>,
+        max_decompressed_bytes: Option<u64>,
+        max_ratio: Option<u64>,
+        max_chunk_bytes: usize,
+        max_chunk_docs: usize,
+        action: &str,
+        index_pattern: Option<String>,
+        community_id_seed: u16,
+        ingested_ns: Option<i64>,
+        fallback_timestamp_ns: Option<i64>,
+        first_record: u64,
+        header: Option<Vec<u8>>,
+    ) -> PyResult<Self> {
+        let mut config = ProcessConfig::new(tenant, bucket, key, version);
+        let derived_log_type = config.normalize.log_type.clone();
+        config.normalize = normalize_config(
+            tenant,
+            bucket,
+            key,
+            version,
+            sensor,
+            index_pattern,
+            log_type.or(derived_log_type),
+            community_id_seed,
+            ingested_ns,
+            fallback_timestamp_ns,
+        );
+        let mut decoder = DecoderOptions {
+            format: Format::parse(format).ok_or_else(|| {
+                config_error("format", format!("{format:?}: expected auto, tsv or json"))
+            })?,
+            compression: Compression::parse(compression).ok_or_else(|| {
+                config_error(
+                    "compression",
+                    format!("{compression:?}: expected auto, gzip, zstd or none"),
+                )
+            })?,
+            json_time: match json_time {
+                "auto" | "seconds" => JsonTime::Auto,
+                "millis" | "milliseconds" => JsonTime::Millis,
+                other => {
+                    return Err(config_error(
+                        "json_time",
+                        format!("{other:?}: expected auto or millis"),
+                    ))
+                }
+            },
+            batch_rows,
+            log_type: config.normalize.log_type.clone(),
+            max_decompressed_bytes,
+            max_ratio,
+            ..DecoderOptions::default()
+        };
+        if let Some(limit) = max_line_bytes {
+            decoder.max_line_bytes = limit;
+        }
+        config.decoder = decoder;
+        config.encode = encode_config(action, max_chunk_bytes, max_chunk_docs, None)?;
+        config.first_record = first_record;
+        config.header = header;
+        Ok(Self {
+            inner: CoreProcessor::new(config).map_py()?,
+        })
+    }
+
+    /// Process a chunk of the object (any size, may end anywhere); returns the bodies that
+    /// became full.
+    fn feed(&mut self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<BulkChunk>> {
+        let inner = &mut self.inner;
+        let chunks = detach(py, || inner.feed(data))?;
+        Ok(to_py(py, &mut self.inner, chunks))
+    }
+
+    /// End of the object: returns the remaining bodies.
+    fn finish(&mut self, py: Python<'_>) -> PyResult<Vec<BulkChunk>> {
+        let inner = &mut self.inner;
+        let chunks = detach(py, || inner.finish())?;
+        Ok(to_py(py, &mut self.inner, chunks))
+    }
+
+    /// Bodies of the records decoded before a failure (after `feed`/`finish` raised).
+    fn drain(&mut self, py: Python<'_>) -> Vec<BulkChunk> {
+        let chunks = self.inner.drain();
+        to_py(py, &mut self.inner, chunks)
+    }
+
+    /// Counters: lines, records, lines_quarantined, header_lines, bytes_in,
+    /// bytes_decompressed, batches, documents, chunks, body_bytes, rejected.
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.inner.stats();
+        let d = PyDict::new(py);
+        d.set_item("lines", s.decode.lines)?;
+        d.set_item("records", s.decode.records)?;
+        d.set_item("lines_quarantined", s.decode.quarantined)?;
+        d.set_item("header_lines", s.decode.header_lines)?;
+        d.set_item("bytes_in", s.decode.bytes_in)?;
+        d.set_item("bytes_decompressed", s.decode.bytes_decompressed)?;
+        d.set_item("batches", s.decode.batches)?;
+        d.set_item("documents", s.documents)?;
+        d.set_item("chunks", s.chunks)?;
+        d.set_item("body_bytes", s.body_bytes)?;
+        d.set_item("rejected", s.rejected)?;
+        Ok(d)
+    }
+
+    /// The Elasticsearch `properties` (JSON) the documents produced so far need: ECS fields
+    /// from the ECS table, `zeek.*` fields from their Zeek types. Compare it with a live
+    /// mapping, or `PUT` it before indexing fields the registry does not know.
+    fn document_mapping(&self) -> String {
+        self.inner.document_mapping().to_string()
+    }
+
+    /// Quarantined lines held so far (not drained), as dicts.
+    #[getter]
+    fn quarantine<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        quarantine_dicts(py, self.inner.quarantine())
+    }
+
+    /// Drain the quarantined lines held so far.
+    fn take_quarantine<'py>(&mut self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        quarantine_dicts(py, &self.inner.take_quarantine())
+    }
+
+    /// Drain the documents that could not be encoded (larger than `max_chunk_bytes`), as
+    /// dicts: `record`, `id`, `reason`.
+    fn take_rejected<'py>(&mut self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        rejected_dicts(py, &self.inner.take_rejected())
+    }
+}

@@ -1,0 +1,91 @@
+"""Stage-level ``BulkEncoder`` and the ``BulkChunk`` it returns."""
+
+from __future__ import annotations
+
+import orjson
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recall_fast import _native
+from recall_fast.errors import ConfigError
+
+
+def batch(values: list[str | None], index: str = "idx") -> pa.RecordBatch:
+    n = len(values)
+    return pa.record_batch(
+        {
+            "_id": pa.array([f"id{i}" for i in range(n)]),
+            "_index": pa.array([index] * n),
+            "msg.text": pa.array(values, pa.string()),
+            "msg.n": pa.array(range(n), pa.uint64()),
+        }
+    )
+
+
+def parse(body: bytes) -> list[tuple[dict[str, object], dict[str, object]]]:
+    lines = body.split(b"\n")
+    assert lines[-1] == b""
+    return [
+        (orjson.loads(lines[i]), orjson.loads(lines[i + 1])) for i in range(0, len(lines) - 1, 2)
+    ]
+
+
+def test_bodies_respect_limits_and_carry_bookkeeping() -> None:
+    encoder = _native.BulkEncoder(max_chunk_bytes=1024, max_chunk_docs=3, action="create")
+    chunks = encoder.encode(batch([f"value {i}" for i in range(10)]), first_record=100)
+    chunks += encoder.finish()
+    assert [c.n_docs for c in chunks] == [3, 3, 3, 1]
+    assert [(c.row_start, c.row_end) for c in chunks] == [
+        (100, 103),
+        (103, 106),
+        (106, 109),
+        (109, 110),
+    ]
+    for c in chunks:
+        assert len(c.body) <= 1024
+        assert c.index_names == ["idx"]
+        docs = parse(c.body)
+        assert [a["create"]["_id"] for a, _ in docs] == c.ids
+        if c.n_docs > 1:
+            assert c.select([1, 0]) == c.doc(1) + c.doc(0)
+    action, doc = parse(chunks[0].body)[0]
+    assert action == {"create": {"_index": "idx", "_id": "id0"}}
+    assert doc == {"msg": {"n": 0, "text": "value 0"}}
+
+
+def test_oversized_document_is_rejected_with_its_record() -> None:
+    encoder = _native.BulkEncoder(max_chunk_bytes=1024)
+    chunks = encoder.encode(batch(["small", "x" * 5000, "small"]), first_record=0)
+    chunks += encoder.finish()
+    assert sum(c.n_docs for c in chunks) == 2
+    assert [r["record"] for r in encoder.rejected] == [1]
+    assert encoder.rejected[0]["id"] == "id1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"action": "upsert"}, "action"),
+        ({"max_chunk_bytes": 10}, "max_chunk_bytes"),
+        ({"max_chunk_docs": 0}, "max_chunk_docs"),
+        ({"default_index": "Bad"}, "default_index"),
+    ],
+)
+def test_invalid_options(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(ConfigError, match=field):
+        _native.BulkEncoder(**kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text()), min_size=1, max_size=30))
+def test_any_text_round_trips(values: list[str | None]) -> None:
+    encoder = _native.BulkEncoder(max_chunk_bytes=2048, max_chunk_docs=7)
+    chunks = encoder.encode(batch(values)) + encoder.finish()
+    seen = []
+    for chunk in chunks:
+        assert len(chunk.body) <= 2048
+        seen.extend(doc["msg"].get("text") for _, doc in parse(chunk.body))
+    rejected = {r["record"] for r in encoder.rejected}
+    assert seen == [v for i, v in enumerate(values) if i not in rejected]
