@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import email.parser
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -164,12 +165,10 @@ def build_wheel(target: Target, out_dir: Path, *, profile: str, compatibility: s
     ]  # fmt: skip
     if compatibility != "linux":
         command += ["--target", ARCH_TRIPLES[target.arch]]
-        try:
-            import ziglang  # noqa: F401  (only checks that the toolchain is installed)
-        except ImportError as error:
+        if importlib.util.find_spec("ziglang") is None:
             raise BuildError(
                 "manylinux wheels are linked with zig: pip install ziglang (see docs/packaging.md)"
-            ) from error
+            )
         command.append("--zig")
     elif target.machine != platform.machine():
         raise BuildError("--compatibility linux builds for this host only; use manylinux2014")

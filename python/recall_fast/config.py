@@ -157,7 +157,11 @@ class DecodeConfig:
     )
     range_bytes: int = field(default=64 * MIB, metadata=_help("size of one byte range"))
     max_ranges_in_flight: int = field(
-        default=4, metadata=_help("byte ranges of one object decoded concurrently")
+        default=0,
+        metadata=_help(
+            "byte ranges of one object decoded concurrently; 0 means one per decode thread "
+            "(more would only hold memory while waiting for a thread)"
+        ),
     )
 
     def __post_init__(self) -> None:
@@ -179,11 +183,15 @@ class DecodeConfig:
         _require(self.max_objects_in_flight >= 1, "decode.max_objects_in_flight", ">= 1")
         _require(self.range_split_min_bytes >= 0, "decode.range_split_min_bytes", ">= 0")
         _require(self.range_bytes >= MIB, "decode.range_bytes", "must be >= 1 MiB")
-        _require(self.max_ranges_in_flight >= 1, "decode.max_ranges_in_flight", ">= 1")
+        _require(self.max_ranges_in_flight >= 0, "decode.max_ranges_in_flight", ">= 0")
 
     def effective_threads(self) -> int:
         """Threads for the pipeline executor (``threads`` or one per core)."""
         return self.threads or (os.cpu_count() or 1)
+
+    def effective_ranges_in_flight(self) -> int:
+        """Ranges of one object decoded at once (``max_ranges_in_flight`` or the threads)."""
+        return self.max_ranges_in_flight or self.effective_threads()
 
 
 @dataclass(frozen=True, slots=True)

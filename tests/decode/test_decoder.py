@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import polars
+import psutil
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -246,3 +247,30 @@ def test_polars_reads_batches_and_streams(fixtures_dir: Path) -> None:
     decoder = ZeekDecoder()
     (batch,) = decoder.feed(path.read_bytes()) + decoder.finish()
     assert polars.DataFrame(batch).equals(frame)
+
+
+@pytest.mark.slow
+def test_read_zeek_streams_a_large_file_in_constant_memory(tmp_path: Path) -> None:
+    """~300 MB of log text through read_zeek while resident memory stays far below it."""
+    header = (
+        b"#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tmsg\n"
+        b"#types\ttime\tstring\taddr\tport\tstring\n"
+    )
+    line = b"1700000000.000001\tCabcdefghijklmnopq\t10.1.2.3\t443\t" + b"x" * 150 + b"\n"
+    block = line * 10_000
+    path = tmp_path / "big.log.gz"
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(header)
+        for _ in range(170):
+            out.write(block)
+    process = psutil.Process()
+    start = process.memory_info().rss
+    peak = start
+    rows = 0
+    for batch in read_zeek(path, batch_rows=8192):
+        rows += batch.num_rows
+        peak = max(peak, process.memory_info().rss)
+    assert rows == 1_700_000
+    text_bytes = len(header) + len(block) * 170
+    assert text_bytes > 300_000_000
+    assert peak - start < 100_000_000, f"resident memory grew by {(peak - start) / 1e6:.0f} MB"

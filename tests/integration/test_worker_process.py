@@ -32,6 +32,14 @@ def scrape(url: str) -> str:
         return response.read().decode()
 
 
+def peak_rss(pid: int) -> int:
+    """The kernel's high-water mark of the process's resident set (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def log_tail(path: Path) -> str:
     return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
@@ -112,7 +120,12 @@ async def test_one_gigabyte_object_keeps_rss_bounded(stack: Stack, worker_env):
     await stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=data)
     records = body.count(b"\n") * repeats
     del data, block, body
-    env = dict(worker_env, RECALL_FAST_QUEUE__VISIBILITY_TIMEOUT_S="60")
+    # Production body sizes (the other tests use small bodies to get many requests).
+    env = dict(
+        worker_env,
+        RECALL_FAST_QUEUE__VISIBILITY_TIMEOUT_S="60",
+        RECALL_FAST_ELASTICSEARCH__MAX_CHUNK_DOCS="5000",
+    )
     log = stack.work / "worker.log"
     port = free_tcp_port()
     process = start_worker(env, "--to", "null", "--metrics-port", str(port), log=log)
@@ -132,6 +145,7 @@ async def test_one_gigabyte_object_keeps_rss_bounded(stack: Stack, worker_env):
         )
         assert float(metrics["recall_fast_records_total"]) == records
         assert float(metrics['recall_fast_objects_total{outcome="done"}']) == 1
+        peak = max(peak, peak_rss(process.pid))
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -13,6 +13,7 @@ is built the same way with zig (docs/packaging.md).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import stat
@@ -177,3 +178,88 @@ def test_handler_runs_from_the_unpacked_layer_alone(
         "corrupt_compressed_stream"
     )
     assert scenario.queue_depth() == (0, 0)
+
+
+# ------------------------------------------------------------------ build script, pure parts
+
+
+@pytest.fixture(scope="module")
+def build_module():
+    spec = importlib.util.spec_from_file_location("layer_build", BUILD)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["layer_build"] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+REQUIRES = [
+    "pyarrow>=16",
+    "numpy>=1.26",
+    "aiobotocore>=2.13",
+    "elasticsearch[async]>=9,<10",
+    "uvloop>=0.19 ; sys_platform != 'win32'",
+    "orjson>=3.9",
+    "pytest>=8 ; extra == 'dev'",
+    "tomli>=2 ; python_version < '3.11'",
+]
+
+
+def test_requirements_drop_arrow_extras_and_foreign_markers(build_module) -> None:
+    target = build_module.Target("3.12", "arm64")
+    keep, excluded = build_module.runtime_requirements(REQUIRES, target, with_pyarrow=False)
+    assert keep == [
+        "aiobotocore>=2.13",
+        "elasticsearch[async]<10,>=9",
+        "uvloop>=0.19",
+        "orjson>=3.9",
+    ]
+    assert excluded == ["pyarrow", "numpy"]
+    keep, excluded = build_module.runtime_requirements(REQUIRES, target, with_pyarrow=True)
+    assert keep[:2] == ["pyarrow>=16", "numpy>=1.26"] and excluded == []
+
+
+def test_target_platform_tags_follow_the_runtime_glibc(build_module) -> None:
+    assert build_module.Target("3.11", "x86_64").pip_platforms == ["manylinux2014_x86_64"]
+    assert build_module.Target("3.12", "arm64").pip_platforms == [
+        "manylinux2014_aarch64",
+        "manylinux_2_28_aarch64",
+    ]
+    assert build_module.Target("3.12", "arm64").marker_environment()["platform_machine"] == (
+        "aarch64"
+    )
+
+
+def test_zip_is_reproducible(build_module, tmp_path) -> None:
+    root = tmp_path / "root"
+    (root / "python" / "b").mkdir(parents=True)
+    (root / "python" / "b" / "x.py").write_text("x = 1\n")
+    (root / "python" / "a.so").write_bytes(b"\x7fELF")
+    first, second = tmp_path / "1.zip", tmp_path / "2.zip"
+    assert build_module.write_zip(root, first) == (2, 10)
+    os.utime(root / "python" / "a.so", (1, 1))  # timestamps must not matter
+    build_module.write_zip(root, second)
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
+    assert modes == {"python/a.so": 0o100755, "python/b/x.py": 0o100644}
+
+
+def test_budget_fails_above_either_limit(build_module) -> None:
+    report = build_module.LayerReport(
+        zip_path="x.zip", sha256="", zipped_bytes=60 * 2**20, unzipped_bytes=200 * 2**20,
+        files=1, python_version="3.12", arch="x86_64", with_pyarrow=False, bytecode=True,
+        botocore_services=None, packages={}, largest_packages_mb={},
+    )  # fmt: skip
+    args = build_module.parse_args(["--other-unzipped-mb", "60"])
+    problems = build_module.check_budget(report, args)
+    assert len(problems) == 2
+    assert problems[0].startswith("zipped 60.0 MB > budget 50")
+    assert "other 60.0 MB > budget 250" in problems[1]
+    within = build_module.parse_args(["--max-zipped-mb", "100"])
+    assert build_module.check_budget(report, within) == []
+
+
+def test_budget_above_lambdas_limit_is_refused(build_module) -> None:
+    with pytest.raises(SystemExit):
+        build_module.parse_args(["--max-unzipped-mb", "300"])

@@ -35,6 +35,9 @@ any invocation's time budget) and never imports pyarrow, polars or numpy
 
 Metrics: one CloudWatch Embedded Metric Format line on stdout per invocation (the interval's
 deltas), the worker's metric names.
+
+Must not import pyarrow, polars or any sink but Elasticsearch's (cold start), and must not
+re-implement settlement, retry or dead-letter decisions: those belong to ``sources/sqs.py``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from typing import Final
 import orjson
 
 from recall_fast.config import Config, from_env
+from recall_fast.errors import RecallError
 from recall_fast.lambda_entry.budget import InvocationBudget, LambdaContext, stop_when_due
 from recall_fast.metrics import EmfEmitter, Metrics, RateLimitedLogger, configure_logging
 from recall_fast.orchestration.assembly import Observability
@@ -69,13 +73,13 @@ from recall_fast.types import Delivery, Outcome, OutcomeKind
 RETRY_DISPOSITIONS: Final = frozenset({Disposition.DELAYED, Disposition.KEPT})
 #: SQS caps DelaySeconds at 15 minutes.
 _SQS_MAX_DELAY_S: Final = 900
-#: Error type of a direct event's forwarding failure and of a crashed delivery.
+#: ``recall_source_queue`` of a direct S3 event's object sent to the dead-letter queue.
 _DIRECT_SOURCE: Final = "s3-direct"
 
 JsonDict = dict[str, object]
 
 
-class EventError(ValueError):
+class EventError(RecallError, ValueError):
     """The event is neither an SQS batch nor an S3 notification (the invocation fails)."""
 
 

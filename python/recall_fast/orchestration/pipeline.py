@@ -349,7 +349,7 @@ class Pipeline(Generic[ItemT]):
         for part in parts:
             wanted = resume.parts[part.index] if resume is not None else 0
             ctx.progress[part.index] = max(part.first_record, wanted)
-        room = asyncio.Semaphore(self._decode.max_ranges_in_flight)
+        room = asyncio.Semaphore(self._decode.effective_ranges_in_flight())
 
         async def one(part: RangePart) -> None:
             async with room:

@@ -14,6 +14,11 @@ use recall_core::encode::{
 };
 
 use crate::detach::detach;
+
+// The Python signatures spell the defaults as literals (so `inspect` and stubtest see
+// numbers); these keep them equal to the core constants.
+const _: () = assert!(DEFAULT_MAX_CHUNK_BYTES == 8_388_608);
+const _: () = assert!(DEFAULT_MAX_CHUNK_DOCS == 10_000);
 use crate::errors::IntoPyResult;
 
 /// One Elasticsearch `_bulk` body: an action line and a source line per document.
@@ -192,7 +197,7 @@ impl BulkEncoder {
 #[pymethods]
 impl BulkEncoder {
     #[new]
-    #[pyo3(signature = (*, action = "index", max_chunk_bytes = DEFAULT_MAX_CHUNK_BYTES, max_chunk_docs = DEFAULT_MAX_CHUNK_DOCS, default_index = None))]
+    #[pyo3(signature = (*, action = "index", max_chunk_bytes = 8388608, max_chunk_docs = 10000, default_index = None))]
     fn new(
         action: &str,
         max_chunk_bytes: usize,

@@ -5,13 +5,15 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use recall_core::decode::{Compression, DecoderOptions, Format, JsonTime, QuarantineEntry};
-use recall_core::encode::{DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_CHUNK_DOCS};
 use recall_core::process::{
     ProcessConfig, ProcessedChunk, ZeekProcessor as CoreProcessor, DEFAULT_PROCESS_BATCH_ROWS,
 };
 use recall_core::RecallError;
 
 use crate::detach::detach;
+
+// Python signature defaults are literals; keep them equal to the core constant.
+const _: () = assert!(DEFAULT_PROCESS_BATCH_ROWS == 8192);
 use crate::encoder::{encode_config, rejected_dicts, BulkChunk};
 use crate::errors::{to_pyerr, IntoPyResult};
 use crate::normalizer::normalize_config;
@@ -71,9 +73,9 @@ impl ZeekProcessor {
     #[pyo3(signature = (
         tenant, bucket, key, version, sensor = None, *,
         format = "auto", compression = "auto", log_type = None, json_time = "auto",
-        batch_rows = DEFAULT_PROCESS_BATCH_ROWS, max_line_bytes = None,
+        batch_rows = 8192, max_line_bytes = None,
         max_decompressed_bytes = None, max_ratio = None,
-        max_chunk_bytes = DEFAULT_MAX_CHUNK_BYTES, max_chunk_docs = DEFAULT_MAX_CHUNK_DOCS,
+        max_chunk_bytes = 8388608, max_chunk_docs = 10000,
         action = "index", index_pattern = None, community_id_seed = 0, ingested_ns = None,
         fallback_timestamp_ns = None, first_record = 0, header = None
     ))]

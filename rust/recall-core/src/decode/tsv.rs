@@ -24,7 +24,8 @@ use super::builders::{Column, List, Text};
 use super::quarantine::QuarantineKind;
 use super::values::{
     fix_utf8_tail, parse_f64, parse_i64, parse_port, parse_seconds_nanos, parse_tsv_bool,
-    parse_u64, push_canonical_addr, push_canonical_subnet, scan_tsv_line, unescape_tsv, LineScan,
+    parse_u64, push_canonical_addr, push_canonical_subnet, scan_tsv_line, split_tsv_line,
+    unescape_tsv, LineScan,
 };
 use super::{BatchState, DecoderOptions, Output};
 use crate::error::Result;
@@ -228,6 +229,7 @@ impl TsvDecoder {
             &self.markers,
             &self.field_split,
             &self.set_split,
+            &mut self.positions,
         ) {
             Ok(()) => {
                 if self.batch.record(out, line.len(), number) {
