@@ -12,19 +12,18 @@ from __future__ import annotations
 import argparse
 import shutil
 from pathlib import Path
-from typing import Any
 
 DEFAULT_INPUT = Path("recall-input")
 DEFAULT_OUTPUT = Path("recall-data")
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``demo`` subcommand.
 
     Args:
         subparsers: The ``add_subparsers()`` object of the top-level parser.
     """
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = subparsers.add_parser(
         "demo",
         help="generate sample logs for two tenants and ingest them into local Parquet",
         description=__doc__,
