@@ -124,3 +124,45 @@ def test_helpers():
     assert "visibility" in field_help("queue", "visibility_timeout_s")
     assert QueueConfig(visibility_timeout_s=90).heartbeat_interval_s == 30
     assert TenantConfig().allowed is None
+
+
+def test_secrets_stay_out_of_repr_and_errors(tmp_path):
+    config = load(
+        environ={
+            env_name("elasticsearch", "api_key"): "S3cr3tApiKey",
+            env_name("elasticsearch", "urls"): "https://es:9200",
+        }
+    )
+    assert config.elasticsearch.api_key == "S3cr3tApiKey"
+    assert "S3cr3tApiKey" not in repr(config)
+    basic = load(environ={env_name("elasticsearch", "username"): "u",
+                          env_name("elasticsearch", "password"): "S3cr3tPw"})  # fmt: skip
+    assert "S3cr3tPw" not in repr(basic) and "S3cr3tPw" not in str(basic)
+    toml = tmp_path / "c.toml"
+    toml.write_text("[elasticsearch]\npassword = 987654321\n")
+    with pytest.raises(ConfigError) as error:
+        load(toml_path=toml)
+    assert "987654321" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"urls": "https://user:S3cr3t@es:9200"}, "must not carry credentials"),
+        ({"tenant_urls": '{"acme": ["http://u:S3cr3t@es:9200"]}'}, "must not carry credentials"),
+        ({"client_key": "/k.pem"}, "needs elasticsearch.client_cert"),
+        ({"api_key": "S3cr3t", "username": "u"}, "not both"),
+    ],
+)
+def test_elasticsearch_credential_and_tls_checks(values, message):
+    environ = {env_name("elasticsearch", k): v for k, v in values.items()}
+    with pytest.raises(ConfigError, match=message) as error:
+        load(environ=environ)
+    assert "S3cr3t" not in str(error.value)
+
+
+def test_tls_defaults_verify_and_detects_https():
+    es = load().elasticsearch
+    assert es.verify_certs is True and not es.uses_tls()
+    tls = load(environ={env_name("elasticsearch", "tenant_urls"): '{"a": ["HTTPS://x:1"]}'})
+    assert tls.elasticsearch.uses_tls()

@@ -42,11 +42,7 @@ class Corpus:
 def _files(kind: str) -> list[Path]:
     if not ZEEK.is_dir():
         pytest.fail(f"real Zeek data not found at {ZEEK} (set RECALL_ZEEK_DATA)")
-    return sorted(
-        p
-        for p in (ZEEK / kind).rglob("*.gz")
-        if p.name.split(".")[0] in LOG_TYPES
-    )
+    return sorted(p for p in (ZEEK / kind).rglob("*.gz") if p.name.split(".")[0] in LOG_TYPES)
 
 
 def _build(kind: str) -> Corpus:
@@ -81,7 +77,7 @@ def tsv_gzip(tsv_corpus: Corpus) -> bytes:
 def record(name: str, group: str, nbytes: int, seconds: float) -> float:
     """Store and return MB/s (best of the rounds) for the summary."""
     mbps = nbytes / seconds / 1e6
-    RESULTS[name] = (group, mbps)
+    RESULTS[f"{group}:{name}"] = (group, mbps)
     return mbps
 
 
@@ -92,8 +88,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write("")
     write("decode throughput, MB/s of uncompressed input (best round):")
     groups: dict[str, list[tuple[str, float]]] = {}
-    for name, (group, mbps) in RESULTS.items():
-        groups.setdefault(group, []).append((name, mbps))
+    for key, (group, mbps) in RESULTS.items():
+        groups.setdefault(group, []).append((key.split(":", 1)[1], mbps))
     for group, rows in groups.items():
         baselines = [m for n, m in rows if not n.startswith("recall_fast")]
         best_baseline = max(baselines) if baselines else None

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pytest
-from conftest import Corpus, record
 
+from conftest import Corpus, record
 from recall_fast import ZeekDecoder
 
 ROUNDS = 5
@@ -80,7 +80,13 @@ def test_tsv_pyarrow_csv(benchmark: Any, tsv_corpus: Corpus) -> None:
 
 def test_tsv_recall_fast(benchmark: Any, tsv_corpus: Corpus) -> None:
     assert decode(tsv_corpus.data) > 0
-    measure(benchmark, "recall_fast ZeekDecoder", "tsv", tsv_corpus.size, lambda: decode(tsv_corpus.data))
+    measure(
+        benchmark,
+        "recall_fast ZeekDecoder",
+        "tsv",
+        tsv_corpus.size,
+        lambda: decode(tsv_corpus.data),
+    )
 
 
 def test_json_pyarrow_json(benchmark: Any, json_corpus: Corpus) -> None:
@@ -95,22 +101,48 @@ def test_json_pyarrow_json(benchmark: Any, json_corpus: Corpus) -> None:
 
 
 def test_json_recall_fast(benchmark: Any, json_corpus: Corpus) -> None:
-    measure(benchmark, "recall_fast ZeekDecoder", "json", json_corpus.size, lambda: decode(json_corpus.data))
+    measure(
+        benchmark,
+        "recall_fast ZeekDecoder",
+        "json",
+        json_corpus.size,
+        lambda: decode(json_corpus.data),
+    )
 
 
 def test_gunzip_zlib(benchmark: Any, tsv_corpus: Corpus, tsv_gzip: bytes) -> None:
-    measure(benchmark, "zlib.decompress", "gzip", tsv_corpus.size, lambda: zlib.decompress(tsv_gzip, 31))
+    measure(
+        benchmark, "zlib.decompress", "gzip", tsv_corpus.size, lambda: zlib.decompress(tsv_gzip, 31)
+    )
 
 
 def test_gunzip_zlib_ng(benchmark: Any, tsv_corpus: Corpus, tsv_gzip: bytes) -> None:
     zlib_ng = pytest.importorskip("zlib_ng.zlib_ng")
-    measure(benchmark, "zlib_ng.decompress", "gzip", tsv_corpus.size, lambda: zlib_ng.decompress(tsv_gzip, 31))
+    measure(
+        benchmark,
+        "zlib_ng.decompress",
+        "gzip",
+        tsv_corpus.size,
+        lambda: zlib_ng.decompress(tsv_gzip, 31),
+    )
 
 
 def test_gunzip_isal(benchmark: Any, tsv_corpus: Corpus, tsv_gzip: bytes) -> None:
     isal_zlib = pytest.importorskip("isal.isal_zlib")
-    measure(benchmark, "isal (ISA-L) decompress", "gzip", tsv_corpus.size, lambda: isal_zlib.decompress(tsv_gzip, 31))
+    measure(
+        benchmark,
+        "isal (ISA-L) decompress",
+        "gzip",
+        tsv_corpus.size,
+        lambda: isal_zlib.decompress(tsv_gzip, 31),
+    )
 
 
 def test_gzip_recall_fast(benchmark: Any, tsv_corpus: Corpus, tsv_gzip: bytes) -> None:
-    measure(benchmark, "recall_fast ZeekDecoder (gzip)", "gzip", tsv_corpus.size, lambda: decode(tsv_gzip))
+    measure(
+        benchmark,
+        "recall_fast ZeekDecoder (gzip)",
+        "gzip",
+        tsv_corpus.size,
+        lambda: decode(tsv_gzip),
+    )

@@ -47,6 +47,13 @@ def _require(ok: bool, name: str, reason: str) -> None:
         raise ConfigError(f"{name}: {reason}")
 
 
+def _has_userinfo(url: str) -> bool:
+    """Tell whether ``url`` carries ``user[:password]@`` before its host."""
+    _, sep, rest = url.partition("://")
+    authority = (rest if sep else url).split("/", 1)[0]
+    return "@" in authority
+
+
 def _help(text: str) -> dict[str, str]:
     """Field metadata carrying the help text shown by ``--help`` (one source for all docs)."""
     return {"help": text}
@@ -138,6 +145,24 @@ class DecodeConfig:
         default="auto",
         metadata=_help("input compression: auto (magic bytes), none, gzip or zstd"),
     )
+    max_line_bytes: int = field(
+        default=MIB,
+        metadata=_help("longest accepted line; a longer one is quarantined, not buffered"),
+    )
+    max_decompressed_bytes: int = field(
+        default=32 * 1024 * MIB,
+        metadata=_help(
+            "decompression bomb guard: an object inflating beyond this many bytes fails "
+            "(dead-lettered with the reason); 0 disables the cap"
+        ),
+    )
+    max_ratio: int = field(
+        default=250,
+        metadata=_help(
+            "decompression bomb guard: an object whose decompressed/compressed ratio exceeds "
+            "this (checked after the first MiB) fails; real Zeek logs stay below 30; 0 disables"
+        ),
+    )
     read_chunk_bytes: int = field(
         default=MIB, metadata=_help("bytes per read from S3 or a file (MiB-sized reads)")
     )
@@ -179,11 +204,24 @@ class DecodeConfig:
             "auto|none|gzip|zstd",
         )
         _require(self.read_chunk_bytes >= 4096, "decode.read_chunk_bytes", "must be >= 4096")
+        _require(self.max_line_bytes >= 1024, "decode.max_line_bytes", "must be >= 1024")
+        _require(self.max_decompressed_bytes >= 0, "decode.max_decompressed_bytes", ">= 0")
+        _require(self.max_ratio >= 0, "decode.max_ratio", ">= 0")
         _require(self.queue_chunks >= 1, "decode.queue_chunks", "must be >= 1")
         _require(self.max_objects_in_flight >= 1, "decode.max_objects_in_flight", ">= 1")
         _require(self.range_split_min_bytes >= 0, "decode.range_split_min_bytes", ">= 0")
         _require(self.range_bytes >= MIB, "decode.range_bytes", "must be >= 1 MiB")
         _require(self.max_ranges_in_flight >= 0, "decode.max_ranges_in_flight", ">= 0")
+
+    @property
+    def decompressed_cap(self) -> int | None:
+        """``max_decompressed_bytes`` for the native decoder (None: 0 disables it)."""
+        return self.max_decompressed_bytes or None
+
+    @property
+    def ratio_cap(self) -> int | None:
+        """``max_ratio`` for the native decoder (None: 0 disables it)."""
+        return self.max_ratio or None
 
     def effective_threads(self) -> int:
         """Threads for the pipeline executor (``threads`` or one per core)."""
@@ -206,11 +244,28 @@ class ElasticsearchConfig:
         default_factory=lambda: types.MappingProxyType({}),
         metadata=_help('per-tenant endpoints, e.g. {"acme": ["https://es-acme:9200"]}'),
     )
-    api_key: str | None = field(default=None, metadata=_help("API key (id:key base64)"))
+    # Secrets are repr=False: a Config printed in a log line or a traceback must not carry them.
+    api_key: str | None = field(default=None, repr=False, metadata=_help("API key (id:key base64)"))
     username: str | None = field(default=None, metadata=_help("basic-auth user"))
-    password: str | None = field(default=None, metadata=_help("basic-auth password"))
-    verify_certs: bool = field(default=True, metadata=_help("verify TLS certificates"))
-    ca_certs: str | None = field(default=None, metadata=_help("CA bundle for TLS"))
+    password: str | None = field(default=None, repr=False, metadata=_help("basic-auth password"))
+    verify_certs: bool = field(
+        default=True,
+        metadata=_help(
+            "verify the server's TLS certificate and host name; turning it off (or "
+            "--es-insecure) is logged as a warning on every start"
+        ),
+    )
+    ca_certs: str | None = field(
+        default=None,
+        metadata=_help("PEM CA bundle that signs the server certificate (default: system CAs)"),
+    )
+    client_cert: str | None = field(
+        default=None, metadata=_help("PEM client certificate for mutual TLS")
+    )
+    client_key: str | None = field(
+        default=None,
+        metadata=_help("PEM private key of client_cert (omit when client_cert holds both)"),
+    )
     index_pattern: str | None = field(
         default=None,
         metadata=_help(
@@ -266,6 +321,24 @@ class ElasticsearchConfig:
             ConfigError: A value is out of range or the pattern would mix tenants.
         """
         _require(bool(self.urls), "elasticsearch.urls", "at least one URL")
+        # Credentials have one way in (api_key / username+password, never printed); a URL's
+        # user-info would travel into log lines, error messages and metric labels with the URL.
+        _require(
+            not any(_has_userinfo(u) for u in self.all_urls()),
+            "elasticsearch.urls",
+            "must not carry credentials (user:password@); use elasticsearch.username/password "
+            "or elasticsearch.api_key",
+        )
+        _require(
+            self.client_key is None or self.client_cert is not None,
+            "elasticsearch.client_key",
+            "needs elasticsearch.client_cert",
+        )
+        _require(
+            self.api_key is None or self.username is None,
+            "elasticsearch.api_key",
+            "give an API key or a user name, not both",
+        )
         _require(self.action in {"create", "index"}, "elasticsearch.action", "create|index")
         _require(self.max_chunk_bytes >= 1024, "elasticsearch.max_chunk_bytes", ">= 1024")
         _require(self.max_chunk_docs >= 1, "elasticsearch.max_chunk_docs", ">= 1")
@@ -292,6 +365,14 @@ class ElasticsearchConfig:
     def urls_for(self, tenant: str) -> tuple[str, ...]:
         """Return the endpoints serving ``tenant`` (its own, or the shared ones)."""
         return self.tenant_urls.get(tenant, self.urls)
+
+    def all_urls(self) -> tuple[str, ...]:
+        """Every configured endpoint: the shared ones and each tenant's."""
+        return tuple(u for urls in (self.urls, *self.tenant_urls.values()) for u in urls)
+
+    def uses_tls(self) -> bool:
+        """Tell whether any endpoint is reached over HTTPS."""
+        return any(u.lower().startswith("https://") for u in self.all_urls())
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,7 +645,16 @@ def _build_section(cls: type[Any], values: Mapping[str, object], section: str) -
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"{section}: unknown option(s) {', '.join(sorted(unknown))}")
-    kwargs = {k: _coerce(v, hints[k], f"{section}.{k}") for k, v in values.items()}
+    # Secret fields (repr=False) must not be echoed by a type error either.
+    secret = {f.name for f in dataclasses.fields(cls) if not f.repr}
+    kwargs: dict[str, object] = {}
+    for k, v in values.items():
+        try:
+            kwargs[k] = _coerce(v, hints[k], f"{section}.{k}")
+        except ConfigError:
+            if k not in secret:
+                raise
+            raise ConfigError(f"{section}.{k}: invalid value (not shown: secret)") from None
     return cls(**kwargs)
 
 

@@ -19,6 +19,11 @@ import boto3
 import orjson
 
 REGION = "us-east-1"
+#: The Lambda tests write to their own index family, with the product's templates installed for
+#: exactly that family (`install_templates`), so the mapping is the real one (keyword
+#: ``labels.source_object``...) without touching the indices of other tests in the session.
+INDEX_PREFIX = "lambdatest"
+INDEX_PATTERN = f"{INDEX_PREFIX}-<tenant>-zeek.<logtype>-<yyyy.MM.dd>"
 
 
 @dataclass
@@ -113,6 +118,7 @@ class Scenario:
             "RECALL_FAST_DEAD_LETTER__TARGET": self.dead_letter_prefix,
             "RECALL_FAST_OBSERVABILITY__EMF": "true",
             "RECALL_FAST_OBSERVABILITY__EMF_NAMESPACE": "recall_fast/test",
+            "RECALL_FAST_ELASTICSEARCH__INDEX_PATTERN": INDEX_PATTERN,
             **extra,
         }
 
@@ -191,10 +197,32 @@ def real_log(shared_zeek: Path, name: str) -> tuple[bytes, int]:
     return gz, data_rows(gzip.decompress(gz))
 
 
+def install_templates(es_client) -> None:
+    """Install the generated index templates for the test index family (idempotent)."""
+    from recall_fast.cli.templates import generate, install
+
+    install(
+        es_client,
+        generate(index_pattern=INDEX_PATTERN, replicas=0, name_prefix=INDEX_PREFIX),
+    )
+
+
 def es_count(es_client, tenant: str) -> int:
     """Documents of one tenant, after a refresh."""
-    pattern = f"recall-{tenant}-*"
+    pattern = f"{INDEX_PREFIX}-{tenant}-*"
     es_client.indices.refresh(index=pattern, allow_no_indices=True, ignore_unavailable=True)
     return int(
         es_client.count(index=pattern, allow_no_indices=True, ignore_unavailable=True)["count"]
+    )
+
+
+def es_count_object(es_client, tenant: str, uri: str) -> int:
+    """Documents of one source object (``labels.source_object``), after a refresh."""
+    pattern = f"{INDEX_PREFIX}-{tenant}-*"
+    es_client.indices.refresh(index=pattern, allow_no_indices=True, ignore_unavailable=True)
+    query = {"term": {"labels.source_object": uri}}
+    return int(
+        es_client.count(index=pattern, query=query, allow_no_indices=True, ignore_unavailable=True)[
+            "count"
+        ]
     )

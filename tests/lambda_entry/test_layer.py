@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lambda_entry.scenario import Scenario, es_count, real_log
+from tests.lambda_entry.scenario import Scenario, es_count, install_templates, real_log
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "packaging" / "lambda_layer" / "build.py"
@@ -135,6 +135,7 @@ def test_handler_runs_from_the_unpacked_layer_alone(
     layer_zip, tmp_path, moto_server, es_node, es_client, shared_zeek
 ) -> None:
     site = _unpack_read_only(layer_zip, tmp_path / "opt")
+    install_templates(es_client)
     scenario = Scenario.create(moto_server.url)
     (body, rows) = real_log(shared_zeek, "ntp.log.gz")
     for tenant in ("tlayer1", "tlayer2"):

@@ -25,6 +25,7 @@ from elasticsearch import Elasticsearch
 
 from tests.services.elasticsearch import DEFAULT_HEAP_MB, ElasticsearchNode, SettingValue
 from tests.services.moto import AWS_ACCESS_KEY_ID, AWS_REGION, AWS_SECRET_ACCESS_KEY, MotoServer
+from tests.services.tls_proxy import TlsProxy, make_pki
 
 ES_URL_ENV = "RECALL_ES_URL"
 AWS_ENDPOINT_URL_ENV = "RECALL_AWS_ENDPOINT_URL"
@@ -179,3 +180,21 @@ def aws_session() -> AioSession:
     session.set_credentials(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
     session.set_config_variable("region", AWS_REGION)
     return session
+
+
+@pytest.fixture(scope="session")
+def es_tls_proxy(
+    es_node: ElasticsearchNode, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TlsProxy]:
+    """nginx terminating HTTPS with mandatory client certificates in front of `es_node`.
+
+    `es_tls_proxy.pki` has the CA to trust, the client pair it accepts and a client pair of a
+    CA it does not trust. Stopped at the end of the session.
+    """
+    directory = tmp_path_factory.mktemp("tls-proxy")
+    proxy = TlsProxy(es_node.url, directory, make_pki(directory / "pki"))
+    try:
+        proxy.start()
+        yield proxy
+    finally:
+        proxy.stop()

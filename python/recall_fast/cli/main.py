@@ -17,7 +17,15 @@ from recall_fast import __version__
 
 # Subcommand modules under recall_fast.cli, in the order --help lists them. Imported lazily so
 # that `recall-fast --version` and the Lambda handler stay lean.
-SUBCOMMANDS: tuple[str, ...] = ("demo", "ingest", "worker", "dlq", "templates", "generate")
+SUBCOMMANDS: tuple[str, ...] = (
+    "demo",
+    "ingest",
+    "worker",
+    "dlq",
+    "templates",
+    "generate",
+    "bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -96,6 +96,17 @@ def add_config_flags(
                     metavar=f.name.upper(),
                     help=help_text,
                 )
+        if section == "elasticsearch" and "elasticsearch.verify_certs" not in skip:
+            # The explicit, greppable spelling of --no-es-verify-certs (logged as a warning).
+            group.add_argument(
+                "--es-insecure",
+                dest=f"{_DEST_PREFIX}elasticsearch__verify_certs",
+                action="store_const",
+                const=False,
+                default=None,
+                help="do not verify the Elasticsearch TLS certificate (same as "
+                "--no-es-verify-certs; logged as a warning)",
+            )
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, dict[str, object]]:

@@ -259,6 +259,9 @@ class ProcessorFactory:
             ref.version,
             format=decode.format,
             compression=decode.compression,
+            max_line_bytes=decode.max_line_bytes,
+            max_decompressed_bytes=decode.decompressed_cap,
+            max_ratio=decode.ratio_cap,
             max_chunk_bytes=es.max_chunk_bytes,
             max_chunk_docs=es.max_chunk_docs,
             action=es.action,
@@ -304,6 +307,9 @@ class DecoderFactory:
             compression=decode.compression,
             batch_rows=decode.batch_rows,
             log_type=log_type_from_key(ref.key),
+            max_line_bytes=decode.max_line_bytes,
+            max_decompressed_bytes=decode.decompressed_cap,
+            max_ratio=decode.ratio_cap,
         )
         # The decoder numbers records from 0 within its input; a range's records are numbered
         # from the range's base (see RANGE_SHIFT), like the processor does with first_record.

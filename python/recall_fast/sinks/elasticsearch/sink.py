@@ -23,6 +23,7 @@ Must not import the native extension, sources or the pipeline.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -48,6 +49,7 @@ from recall_fast.sinks.elasticsearch.response import (
 from recall_fast.sinks.elasticsearch.retry import backoff_s, request_status_retryable
 from recall_fast.types import BulkChunk, ObjectContext, RejectedDocument, SinkInput
 
+_LOG: Final = logging.getLogger(__name__)
 _BULK_HEADERS: Final = {"accept": "application/json", "content-type": "application/x-ndjson"}
 
 
@@ -61,6 +63,11 @@ class ElasticsearchClients:
             config: Endpoints, credentials, TLS and timeouts.
         """
         self._config = config
+        if config.uses_tls() and not config.verify_certs:
+            _LOG.warning(
+                "TLS certificate verification is OFF for Elasticsearch (--es-insecure / "
+                "elasticsearch.verify_certs=false): the connection can be intercepted"
+            )
         self._clients: dict[tuple[str, ...], AsyncElasticsearch] = {}
         for urls in (config.urls, *config.tenant_urls.values()):
             if urls not in self._clients:
@@ -77,10 +84,18 @@ class ElasticsearchClients:
             "http_compress": c.http_compress,
             "serializer": OrjsonSerializer(),
         }
-        if any(u.startswith("https://") for u in urls):
+        if any(u.lower().startswith("https://") for u in urls):
             kwargs["verify_certs"] = c.verify_certs
-            if c.ca_certs:
-                kwargs["ca_certs"] = c.ca_certs
+            if c.verify_certs:
+                if c.ca_certs:
+                    kwargs["ca_certs"] = c.ca_certs
+            else:
+                # Our own warning (once, in __init__) replaces the library's per-connection one.
+                kwargs["ssl_show_warn"] = False
+            if c.client_cert:
+                kwargs["client_cert"] = c.client_cert
+                if c.client_key:
+                    kwargs["client_key"] = c.client_key
         if c.api_key:
             kwargs["api_key"] = c.api_key
         elif c.username is not None:

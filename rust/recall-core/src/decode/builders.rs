@@ -62,7 +62,10 @@ impl<T: ArrowNativeType> Prim<T> {
     }
 
     fn take(&mut self) -> (ScalarBuffer<T>, Option<arrow_buffer::NullBuffer>) {
-        let values = ScalarBuffer::from(std::mem::take(&mut self.values));
+        // The next batch is likely as large: start at this one's size, so the vector does not
+        // grow (and copy) its way up again.
+        let next = Vec::with_capacity(self.values.len());
+        let values = ScalarBuffer::from(std::mem::replace(&mut self.values, next));
         let nulls = self.nulls.finish();
         (values, nulls)
     }
@@ -87,7 +90,7 @@ impl Text {
     }
 
     /// Close the value whose bytes were appended to `values` since the last commit.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn commit(&mut self) {
         // Batches are cut long before 2 GiB of text (see `MAX_BATCH_BYTES`), so this fits.
         self.offsets.push(offset(self.values.len()));
@@ -126,8 +129,12 @@ impl Text {
     }
 
     fn take(&mut self) -> Result<ArrayRef, ArrowError> {
-        let offsets = std::mem::replace(&mut self.offsets, vec![0]);
-        let values = Buffer::from_vec(std::mem::take(&mut self.values));
+        // Start the next batch at this one's sizes (no regrowth copies).
+        let mut next_offsets = Vec::with_capacity(self.offsets.len());
+        next_offsets.push(0);
+        let offsets = std::mem::replace(&mut self.offsets, next_offsets);
+        let next_values = Vec::with_capacity(self.values.len());
+        let values = Buffer::from_vec(std::mem::replace(&mut self.values, next_values));
         let nulls = self.nulls.finish();
         let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
         Ok(Arc::new(StringArray::try_new(offsets, values, nulls)?))
@@ -343,7 +350,9 @@ impl Column {
             }
             Self::Addr(t) | Self::Subnet(t) | Self::Text(t) => t.take()?,
             Self::List(l) => {
-                let offsets = std::mem::replace(&mut l.offsets, vec![0]);
+                let mut next_offsets = Vec::with_capacity(l.offsets.len());
+                next_offsets.push(0);
+                let offsets = std::mem::replace(&mut l.offsets, next_offsets);
                 let nulls = l.nulls.finish();
                 let child = l.child.finish()?;
                 let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));

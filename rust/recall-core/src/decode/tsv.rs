@@ -487,7 +487,7 @@ fn field_count_error(expected: usize, found: usize) -> RowError {
 }
 
 /// Decode one field into its column.
-#[inline]
+#[inline(always)]
 fn parse_field(
     column: &mut Column,
     raw: &[u8],
@@ -563,7 +563,7 @@ fn parse_list(
 }
 
 /// A scalar value (not a marker).
-#[inline]
+#[inline(always)]
 fn parse_scalar(
     column: &mut Column,
     raw: &[u8],

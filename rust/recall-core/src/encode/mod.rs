@@ -493,6 +493,16 @@ fn add_doc_meta(chunk: &mut BulkChunk, offset: u32, id: &str, index_json: &[u8])
     }
 }
 
+/// A plan key (`,"name":`) with or without its leading comma.
+#[inline]
+fn key_text(key: &[u8], comma: bool) -> &[u8] {
+    if comma {
+        key
+    } else {
+        key.get(1..).unwrap_or_default()
+    }
+}
+
 /// Write one row as a JSON object by walking the nesting plan. Objects open lazily: an
 /// object is written only once one of its leaves has a value.
 fn write_document(
@@ -533,9 +543,7 @@ fn write_document(
                     continue;
                 }
                 while written < depth {
-                    if need_comma.get(written).copied().unwrap_or(false) {
-                        out.push(b',');
-                    }
+                    let comma = need_comma.get(written).copied().unwrap_or(false);
                     if let Some(c) = need_comma.get_mut(written) {
                         *c = true;
                     }
@@ -543,20 +551,18 @@ fn write_document(
                     if let Some(Step::Open { key }) =
                         pending_opens.get(written).and_then(|i| plan.steps.get(*i))
                     {
-                        out.extend_from_slice(key);
+                        out.extend_from_slice(key_text(key, comma));
                     }
                     out.push(b'{');
                     if let Some(c) = need_comma.get_mut(written) {
                         *c = false;
                     }
                 }
-                if need_comma.get(depth).copied().unwrap_or(false) {
-                    out.push(b',');
-                }
+                let comma = need_comma.get(depth).copied().unwrap_or(false);
                 if let Some(c) = need_comma.get_mut(depth) {
                     *c = true;
                 }
-                out.extend_from_slice(key);
+                out.extend_from_slice(key_text(key, comma));
                 writer.write(row, out, ts);
             }
         }

@@ -20,18 +20,18 @@ use crate::error::{RecallError, Result};
 /// One step of the row writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Enter an object; `key` is the pre-encoded `"name":` text.
+    /// Enter an object; `key` is the pre-encoded `,"name":` text.
     Open {
-        /// `"name":` as JSON bytes.
+        /// `,"name":` as JSON bytes.
         key: Box<[u8]>,
     },
     /// Leave the current object.
     Close,
-    /// Write column `column` under the pre-encoded `"name":` key.
+    /// Write column `column` under the pre-encoded `,"name":` key.
     Leaf {
         /// Index of the column in the batch.
         column: usize,
-        /// `"name":` as JSON bytes.
+        /// `,"name":` as JSON bytes.
         key: Box<[u8]>,
     },
 }
@@ -51,9 +51,11 @@ struct Node {
     children: BTreeMap<Vec<u8>, Node>,
 }
 
+/// `,"segment":` — with the separating comma first, so the row writer emits a key with one
+/// copy (`key` or `key[1..]` when no comma is due).
 fn key_bytes(segment: &[u8]) -> Box<[u8]> {
-    let mut out = Vec::with_capacity(segment.len() + 3);
-    out.push(b'"');
+    let mut out = Vec::with_capacity(segment.len() + 4);
+    out.extend_from_slice(b",\"");
     json::write_str_body(&mut out, segment);
     out.extend_from_slice(b"\":");
     out.into_boxed_slice()
@@ -128,9 +130,11 @@ mod tests {
         plan.steps
             .iter()
             .map(|s| match s {
-                Step::Open { key } => format!("{}{{", String::from_utf8_lossy(key)),
+                Step::Open { key } => format!("{}{{", String::from_utf8_lossy(&key[1..])),
                 Step::Close => "}".to_owned(),
-                Step::Leaf { column, key } => format!("{}{column}", String::from_utf8_lossy(key)),
+                Step::Leaf { column, key } => {
+                    format!("{}{column}", String::from_utf8_lossy(&key[1..]))
+                }
             })
             .collect::<Vec<_>>()
             .join(" ")

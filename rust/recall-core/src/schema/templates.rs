@@ -339,7 +339,11 @@ impl IndexTemplates {
             }
             index_templates.push((
                 format!("{prefix}-zeek.{}", spec.path),
-                index_template(glob, LOG_TYPE_PRIORITY + rank, zeek_log_properties(spec.path)),
+                index_template(
+                    glob,
+                    LOG_TYPE_PRIORITY + rank,
+                    zeek_log_properties(spec.path),
+                ),
             ));
         }
         index_templates.push((
