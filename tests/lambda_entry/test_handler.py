@@ -331,12 +331,15 @@ def test_compressed_object_longer_than_the_deadline_continues_by_record_number(
 def test_split_uncompressed_object_fans_its_ranges_out(
     scenario, es_node, es_client, shared_zeek, make_app
 ) -> None:
-    raw = gzip.decompress((shared_zeek / "tsv" / "dns.log.gz").read_bytes())
+    dns = gzip.decompress((shared_zeek / "tsv" / "dns.log.gz").read_bytes())
+    raw = dns * 3
     rows = data_rows(raw)
-    # 10 MB in ranges of 1 MiB. Two ranges per object and two messages per invocation in
-    # flight, each of which may still send one native batch (9 bodies of 1,000 here) after the
-    # stop: the margin is sized for that, with two bulk requests at a time.
-    budget_s, margin_s = 16.0, 9.0
+    # 30 MB (160,845 records) in ranges of 1 MiB. Two ranges per object and two messages per
+    # invocation in flight, each of which may still send one native batch (9 bodies of 1,000
+    # here) after the stop: the margin is sized for that, with two bulk requests at a time.
+    # 6 s of work per invocation is far below the ~18 s the object takes at best here (about
+    # 9,000 documents/s), so it always needs continuations.
+    budget_s, margin_s = 12.0, 6.0
     config = _config(
         scenario,
         es_node.url,
@@ -352,7 +355,7 @@ def test_split_uncompressed_object_fans_its_ranges_out(
         ),
     )
     app, _ = make_app(config)
-    _warm_indices(app, scenario, "tsplit", gzip.compress(raw, 1))
+    _warm_indices(app, scenario, "tsplit", gzip.compress(dns, 1))
     key = "tsplit/sensor1/dns.log"
     scenario.send(scenario.put(key, raw))
     context = FakeContext(remaining_s=budget_s)

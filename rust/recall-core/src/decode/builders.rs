@@ -90,6 +90,8 @@ impl Text {
     }
 
     /// Close the value whose bytes were appended to `values` since the last commit.
+    // Once per text value on the hot path.
+    #[allow(clippy::inline_always)]
     #[inline(always)]
     pub(crate) fn commit(&mut self) {
         // Batches are cut long before 2 GiB of text (see `MAX_BATCH_BYTES`), so this fits.

@@ -429,6 +429,8 @@ pub(crate) struct LineScan {
 }
 
 #[inline]
+// Branch-free on purpose: `&` on bools keeps the loop free of branches so it vectorises.
+#[allow(clippy::nonminimal_bool, clippy::needless_bitwise_bool)]
 pub(crate) fn scan_tsv_line(line: &[u8]) -> LineScan {
     let mut bad = 0u8;
     let mut backslash = 0u8;
@@ -436,7 +438,10 @@ pub(crate) fn scan_tsv_line(line: &[u8]) -> LineScan {
         bad |= u8::from((b.wrapping_sub(0x20) >= 0x5f) & (b != b'\t'));
         backslash |= u8::from(b == b'\\');
     }
-    LineScan { plain: bad == 0, escapes: backslash != 0 }
+    LineScan {
+        plain: bad == 0,
+        escapes: backslash != 0,
+    }
 }
 
 /// Positions of every `separator` byte in `line` (appended to `out`) and the [`LineScan`].
