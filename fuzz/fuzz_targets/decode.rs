@@ -4,22 +4,17 @@
 //! depend on how the input was split.
 #![no_main]
 
+use arrow_array::RecordBatch;
 use libfuzzer_sys::fuzz_target;
 use recall_core::decode::{Compression, DecodeStats, DecoderOptions, Format, ZeekDecoder};
 
-type Outcome = (Vec<(Option<String>, u64, u64, arrow_digest::Digest)>, DecodeStats, bool);
-
-mod arrow_digest {
-    //! A cheap, exact summary of a batch for comparing two decodes.
-    use recall_core::decode::DecodedBatch;
-
-    #[derive(Debug, PartialEq, Eq)]
-    pub struct Digest(String);
-
-    pub fn of(batch: &DecodedBatch) -> Digest {
-        Digest(format!("{:?}", batch.batch))
-    }
-}
+/// Batches (with their place in the input), stats, and whether the decode failed. Batches
+/// compare by Arrow equality (schema metadata order-insensitive, values bit for bit).
+type Outcome = (
+    Vec<(Option<String>, u64, u64, RecordBatch)>,
+    DecodeStats,
+    bool,
+);
 
 fn run(data: &[u8], cuts: &[usize], options: &DecoderOptions) -> Outcome {
     let Ok(mut decoder) = ZeekDecoder::new(options.clone()) else {
@@ -37,8 +32,14 @@ fn run(data: &[u8], cuts: &[usize], options: &DecoderOptions) -> Outcome {
     if !failed {
         failed = decoder.finish().is_err();
     }
-    let stats = DecodeStats { bytes_in: 0, ..*decoder.stats() };
-    assert_eq!(stats.lines, stats.records + stats.quarantined + stats.header_lines);
+    let stats = DecodeStats {
+        bytes_in: 0,
+        ..*decoder.stats()
+    };
+    assert_eq!(
+        stats.lines,
+        stats.records + stats.quarantined + stats.header_lines
+    );
     let batches = decoder.take_batches();
     let mut next = 0;
     for b in &batches {
@@ -48,13 +49,22 @@ fn run(data: &[u8], cuts: &[usize], options: &DecoderOptions) -> Outcome {
     assert_eq!(next, stats.records);
     let summary = batches
         .iter()
-        .map(|b| (b.log_type.clone(), b.first_record, b.first_line, arrow_digest::of(b)))
+        .map(|b| {
+            (
+                b.log_type.clone(),
+                b.first_record,
+                b.first_line,
+                b.batch.clone(),
+            )
+        })
         .collect();
     (summary, stats, failed)
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&control, data)) = input.split_first() else { return };
+    let Some((&control, data)) = input.split_first() else {
+        return;
+    };
     let format = match control & 3 {
         0 => Format::Auto,
         1 => Format::Tsv,

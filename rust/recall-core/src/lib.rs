@@ -1,4 +1,4 @@
-//! recall-core: everything recall_fast does per record, in pure Rust.
+//! recall-core: everything `recall_fast` does per record, in pure Rust.
 //!
 //! Design notes:
 //! - No Python, no async runtime, no AWS here (see STYLE.md rule 1). The `recall-py` crate

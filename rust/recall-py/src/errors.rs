@@ -39,7 +39,9 @@ pub fn to_pyerr(err: RecallError) -> PyErr {
             Ok(PyErr::from_value(instance))
         })();
         raised.unwrap_or_else(|import_err| {
-            PyRuntimeError::new_err(format!("{message} (and recall_fast.errors failed: {import_err})"))
+            PyRuntimeError::new_err(format!(
+                "{message} (and recall_fast.errors failed: {import_err})"
+            ))
         })
     })
 }

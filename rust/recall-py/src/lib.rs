@@ -19,7 +19,11 @@ mod synth;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", recall_core::VERSION)?;
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
     m.add("build_profile", profile)?;
     synth::register(m)?;
     decoder::register(m)?;

@@ -82,7 +82,10 @@ fn parse_seconds_fast(s: &[u8]) -> Option<i64> {
     if i != digits.len() || (int_digits == 0 && frac_digits == 0) {
         return None;
     }
-    let nanos = whole * 1_000_000_000 + frac * POW10.get(9 - frac_digits)?;
+    // Checked: 12 integer digits of seconds overflow 64 bits of nanoseconds (found by fuzzing).
+    let nanos = whole
+        .checked_mul(1_000_000_000)?
+        .checked_add(frac * POW10.get(9 - frac_digits)?)?;
     let nanos = i64::try_from(nanos).ok()?;
     Some(if negative { -nanos } else { nanos })
 }
@@ -609,6 +612,8 @@ mod tests {
         assert_eq!(parse_seconds_nanos(b"e5"), None);
         assert_eq!(parse_seconds_nanos(b"inf"), None);
         assert_eq!(parse_seconds_nanos(b"99999999999999999999"), None);
+        assert_eq!(parse_seconds_nanos(b"999999999999.5"), None, "beyond i64 nanoseconds");
+        assert_eq!(parse_seconds_nanos(b"9223372036.854775807"), Some(i64::MAX));
         assert_eq!(
             parse_decimal_nanos(b"1575413096052", 1_000_000),
             Some(1_575_413_096_052_000_000)

@@ -1,4 +1,4 @@
-//! The one schema of recall_fast: Zeek types, their Arrow representation and the registry of
+//! The one schema of `recall_fast`: Zeek types, their Arrow representation and the registry of
 //! known log types. Parsing (`decode`), ECS mapping (`normalize`) and index templates all read
 //! it, so a type decision is made once.
 //!

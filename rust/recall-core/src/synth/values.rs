@@ -341,7 +341,7 @@ pub(crate) const TLS12_CIPHERS: &[(u32, &str)] = &[
     (2, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA"),
 ];
 
-/// Cipher suites of TLS 1.0/1.1 and SSLv3 (no AEAD suites before TLS 1.2).
+/// Cipher suites of TLS 1.0/1.1 and `SSLv3` (no AEAD suites before TLS 1.2).
 #[rustfmt::skip]
 pub(crate) const LEGACY_CIPHERS: &[(u32, &str)] = &[
     (40, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
