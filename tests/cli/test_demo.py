@@ -33,8 +33,7 @@ def test_demo_generates_and_ingests_every_record(
     for tenant, count in ingested["records_by_tenant"].items():
         tenant_dir = output_dir / f"tenant={tenant}"
         rows = sum(
-            ds.dataset(part, format="parquet").count_rows()
-            for part in tenant_dir.glob("dataset=*")
+            ds.dataset(part, format="parquet").count_rows() for part in tenant_dir.glob("dataset=*")
         )
         assert rows == count
 
