@@ -7,8 +7,8 @@ PY := $(VENV)/bin/python
 dev:            ## editable install, profiling build (fast to compile, release speed)
 	. $(VENV)/bin/activate && maturin develop --profile profiling
 
-release:        ## release wheel(s) into dist/
-	. $(VENV)/bin/activate && maturin build --release --locked -o dist
+release:        ## release wheel(s) into dist/ (zig keeps the wheel manylinux2014 / glibc 2.17)
+	. $(VENV)/bin/activate && maturin build --release --locked --zig -o dist
 
 quickstart:     ## install and run the main job on the built-in default
 	scripts/quickstart
@@ -36,3 +36,6 @@ stubtest:
 
 bench:          ## benchmarks side by side with the baselines
 	scripts/bench-smoke --full
+
+layer:          ## Lambda layer zip, size budget checked
+	$(PY) packaging/lambda_layer/build.py

@@ -13,8 +13,8 @@ What a cold start costs before the first record moves, measured in a new interpr
 - ``layer``/``layer-no-pyc``: the import from an unpacked layer with only ``python/`` on the
   path (``-S -s``, read-only, as Lambda runs it), with and without the precompiled bytecode the
   layer build ships: the measurement behind that decision (docs/packaging.md). The layer is
-  built for this host on first use (minutes when the extension must be recompiled) or taken
-  from ``RECALL_LAYER_ZIP``.
+  built for this host on first use (minutes when the extension must be recompiled; cargo
+  profile ``RECALL_LAYER_PROFILE``, default release) or taken from ``RECALL_LAYER_ZIP``.
 
 Each row's ``extra_info`` holds the best milliseconds and the heaviest imports of the best
 round; a table is printed at the end.
@@ -153,7 +153,8 @@ def layer_dirs(tmp_path_factory) -> dict[str, Path]:
         py = f"{sys.version_info.major}.{sys.version_info.minor}"
         subprocess.run(
             [sys.executable, str(REPO / "packaging" / "lambda_layer" / "build.py"),
-             "--compatibility", "linux", "--profile", "profiling", "--python-version", py,
+             "--compatibility", "linux", "--python-version", py,
+             "--profile", os.environ.get("RECALL_LAYER_PROFILE", "release"),
              "--out", str(out)],
             check=True, cwd=REPO, timeout=1800, capture_output=True,
         )  # fmt: skip

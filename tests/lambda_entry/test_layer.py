@@ -6,9 +6,10 @@ runtime gives a function (``/opt/python`` on ``sys.path``, nothing writable), so
 missing from the layer, a module that only the dev venv has, a pyarrow import or a cache write
 fails here instead of in AWS. It runs against the moto server and the real Elasticsearch node.
 
-The layer is built for this host (``--compatibility linux``: same extension build as the dev
-loop, ``profiling`` profile) because the test runs it here; the manylinux wheel for deployment
-is built the same way with zig (docs/packaging.md).
+The layer is built for this host (``--compatibility linux``) because the test runs it here; the
+manylinux wheel for deployment is built the same way with zig (docs/packaging.md). The cargo
+profile is ``release`` (what ``scripts/bootstrap`` builds, so CI reuses its artifacts);
+``RECALL_LAYER_PROFILE=profiling`` reuses a ``maturin develop --profile profiling`` build instead.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def layer_zip(tmp_path_factory) -> Path:
             "--compatibility",
             "linux",
             "--profile",
-            "profiling",
+            os.environ.get("RECALL_LAYER_PROFILE", "release"),
             "--python-version",
             HOST_PY,
             "--out",

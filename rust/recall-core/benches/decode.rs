@@ -7,7 +7,15 @@
 //! 2. JSON: the decoder's own scanner (flat Zeek objects straight into Arrow builders) against
 //!    a generic DOM parse with `serde_json` (parse only, no Arrow), the question being whether
 //!    a faster general parser would pay.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::many_single_char_names,
+    clippy::items_after_statements,
+    missing_docs
+)]
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,14 @@
 //! Edge cases from the Zeek ASCII/JSON writer documentation, over the hand-written fixtures in
 //! `tests/fixtures/zeek/` (shared with the Python tests).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::many_single_char_names,
+    clippy::items_after_statements,
+    missing_docs
+)]
 
 use std::path::PathBuf;
 

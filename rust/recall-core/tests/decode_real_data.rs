@@ -2,7 +2,15 @@
 //! copied into the repo): every file decodes with no quarantined line and the row count the
 //! data README lists, and the WRCCDC TSV and JSON copies of the same traffic decode to equal
 //! tables.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::many_single_char_names,
+    clippy::items_after_statements,
+    missing_docs
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -612,7 +612,11 @@ mod tests {
         assert_eq!(parse_seconds_nanos(b"e5"), None);
         assert_eq!(parse_seconds_nanos(b"inf"), None);
         assert_eq!(parse_seconds_nanos(b"99999999999999999999"), None);
-        assert_eq!(parse_seconds_nanos(b"999999999999.5"), None, "beyond i64 nanoseconds");
+        assert_eq!(
+            parse_seconds_nanos(b"999999999999.5"),
+            None,
+            "beyond i64 nanoseconds"
+        );
         assert_eq!(parse_seconds_nanos(b"9223372036.854775807"), Some(i64::MAX));
         assert_eq!(
             parse_decimal_nanos(b"1575413096052", 1_000_000),
