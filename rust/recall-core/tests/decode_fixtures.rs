@@ -542,3 +542,19 @@ fn truncated_gzip_delivers_every_complete_record_then_fails() {
     );
     assert!(decoder.decode(b"more").is_err(), "the failure sticks");
 }
+
+#[test]
+fn empty_json_objects_are_records_without_columns() {
+    // Found by fuzzing: `{}` of an unknown log type gives a batch with rows and no columns.
+    let d = decode(b"{}\n{}\n", DecoderOptions::default(), 1);
+    assert_eq!(d.stats.records, 2);
+    assert_eq!(d.batches[0].batch.num_rows(), 2);
+    assert_eq!(d.batches[0].batch.num_columns(), 0);
+    let d = decode(
+        b"{}\n{\"_path\":\"conn\",\"uid\":\"C1\"}\n",
+        DecoderOptions::default(),
+        3,
+    );
+    assert_eq!(d.stats.records, 2);
+    assert_eq!(d.batches.len(), 2, "the log type changes at line 2");
+}

@@ -1,4 +1,4 @@
-//! Property tests of the bulk encoder: any batch -> bodies -> parsed back with serde_json
+//! Property tests of the bulk encoder: any batch -> bodies -> parsed back with `serde_json`
 //! gives the same documents (value for value, by the documented rules), every body respects
 //! its limits, and the bodies' bookkeeping (records, offsets, ids, index names) is exact.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
+use arrow_array::{RecordBatch, RecordBatchOptions};
 use arrow_schema::{Schema, SchemaRef};
 
 use super::builders::{Column, Text};
@@ -235,7 +235,9 @@ impl JsonDecoder {
         for c in &mut self.columns {
             arrays.push(c.column.finish()?);
         }
-        let batch = RecordBatch::try_new(schema, arrays)?;
+        // Explicit row count: objects like `{}` of an unknown log type make zero columns.
+        let options = RecordBatchOptions::new().with_row_count(Some(self.batch.rows));
+        let batch = RecordBatch::try_new_with_options(schema, arrays, &options)?;
         self.batch.publish(out, self.log_type.clone(), batch);
         Ok(())
     }

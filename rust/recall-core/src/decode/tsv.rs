@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
+use arrow_array::{RecordBatch, RecordBatchOptions};
 use arrow_schema::{Schema, SchemaRef};
 use memchr::memmem;
 
@@ -258,7 +258,9 @@ impl TsvDecoder {
         for column in &mut active.columns {
             arrays.push(column.finish()?);
         }
-        let batch = RecordBatch::try_new(Arc::clone(&active.schema), arrays)?;
+        let options = RecordBatchOptions::new().with_row_count(Some(self.batch.rows));
+        let batch =
+            RecordBatch::try_new_with_options(Arc::clone(&active.schema), arrays, &options)?;
         self.batch.publish(out, active.log_type.clone(), batch);
         Ok(())
     }
