@@ -3,13 +3,14 @@
 //! -> encode without the GIL; Python only moves the byte buffers.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
-use recall_core::decode::{Compression, DecoderOptions, Format, JsonTime, QuarantineEntry};
+use pyo3::types::PyDict;
+use recall_core::decode::{Compression, DecoderOptions, Format, JsonTime};
 use recall_core::process::{
     ProcessConfig, ProcessedChunk, ZeekProcessor as CoreProcessor, DEFAULT_PROCESS_BATCH_ROWS,
 };
 use recall_core::RecallError;
 
+use crate::decoder::quarantine_dicts;
 use crate::detach::detach;
 
 // Python signature defaults are literals; keep them equal to the core constant.
@@ -23,25 +24,6 @@ fn config_error(field: &str, reason: String) -> PyErr {
         field: field.to_owned(),
         reason,
     })
-}
-
-/// Quarantine entries as dicts: `line`, `offset`, `kind`, `reason`, `raw` (bytes).
-pub fn quarantine_dicts<'py>(
-    py: Python<'py>,
-    entries: &[QuarantineEntry],
-) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    entries
-        .iter()
-        .map(|e| {
-            let d = PyDict::new(py);
-            d.set_item("line", e.line)?;
-            d.set_item("offset", e.offset)?;
-            d.set_item("kind", e.kind.as_str())?;
-            d.set_item("reason", &e.reason)?;
-            d.set_item("raw", PyBytes::new(py, &e.raw))?;
-            Ok(d)
-        })
-        .collect()
 }
 
 /// Convert bodies to Python, handing their buffers back to the processor for reuse.
