@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import logging
 import math
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -351,14 +352,30 @@ class JsonLogFormatter(logging.Formatter):
 JsonLogFormatter.converter = time.gmtime
 
 
-def configure_logging(level: str, stream: TextIO) -> None:
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at each record, not the one seen at start-up.
+
+    A library embedded in a host (a test runner, a notebook, a Lambda runtime) may have its
+    stderr swapped after logging was configured; a handler bound to the old stream would then
+    write to a closed file.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def configure_logging(level: str, stream: TextIO | None = None) -> None:
     """Send the package's logs as JSON lines to ``stream`` (called once, at the edge).
 
     Args:
         level: DEBUG, INFO, WARNING or ERROR.
-        stream: Usually stderr (stdout carries command output such as the JSON summary).
+        stream: Where to write; None (the default) means the process's current stderr at each
+            record (stdout carries command output such as the JSON summary).
     """
-    handler = logging.StreamHandler(stream)
+    handler: logging.Handler = (
+        _CurrentStderrHandler() if stream is None else logging.StreamHandler(stream)
+    )
     handler.setFormatter(JsonLogFormatter())
     logger = logging.getLogger("recall_fast")
     logger.handlers[:] = [handler]

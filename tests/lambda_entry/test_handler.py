@@ -33,6 +33,7 @@ from tests.lambda_entry.scenario import (
     install_templates,
     real_log,
 )
+from tests.services.latency_proxy import LatencyProxy
 
 HEAVY_MODULES = ("pyarrow", "polars", "numpy", "pandas")
 
@@ -256,13 +257,30 @@ def _drain(
 #: deadline tests create their indices first (`_warm_indices`) and count per source object.
 DEADLINE_BUDGET_S = 10.0
 DEADLINE_MARGIN_S = 5.0
+#: Delay the deadline tests add to every bulk request (through a LatencyProxy). It is what makes
+#: "the object cannot be finished in one invocation" hold on any machine: the objects below need
+#: more than 100 bulk requests one at a time, at least 10 s of delay alone against the 5 s of work
+#: an invocation may do. Without it a fast machine finished the object in the first invocation.
+BULK_DELAY_S = 0.1
 
 
-def _warm_indices(app: LambdaApp, scenario: Scenario, tenant: str, body: bytes) -> None:
-    """Ingest the same log under another key without a deadline: every daily index exists."""
+@pytest.fixture
+def slow_es(es_node) -> Iterator[LatencyProxy]:
+    """The test node behind a proxy that holds each bulk request for BULK_DELAY_S."""
+    with LatencyProxy(es_node.url, BULK_DELAY_S) as proxy:
+        yield proxy
+
+
+def _warm_indices(
+    app: LambdaApp, scenario: Scenario, tenant: str, body: bytes, proxy: LatencyProxy
+) -> None:
+    """Ingest the same log under another key without a deadline (nor the proxy's delay): every
+    daily index exists before the measured invocations."""
+    delay, proxy.delay_s = proxy.delay_s, 0.0
     scenario.send(scenario.put(f"{tenant}/warm/{len(body)}.log", body))
     response = app.invoke(scenario.lambda_event(scenario.receive()), FakeContext(600))
     assert response == {"batchItemFailures": []}
+    proxy.delay_s = delay
 
 
 def _slow_sink(**extra: str) -> dict[str, str]:
@@ -277,9 +295,10 @@ def _slow_sink(**extra: str) -> dict[str, str]:
         "RECALL_FAST_ELASTICSEARCH__MAX_CONCURRENCY": "1",
         "RECALL_FAST_ELASTICSEARCH__MAX_PENDING_CHUNKS": "2",
         "RECALL_FAST_ELASTICSEARCH__MAX_INFLIGHT_BYTES": str(1024 * 1024),
-        # The pipeline checks the stop between reads: small reads bound the work after it to
-        # about one native batch (8,192 records = 17 bodies of 500 here, ~3 s on this node).
+        # The pipeline checks the stop between reads: small reads and small batches bound the
+        # work after it to about one native batch (2,048 records = 5 bodies of 500 here).
         "RECALL_FAST_DECODE__READ_CHUNK_BYTES": str(64 * 1024),
+        "RECALL_FAST_DECODE__BATCH_ROWS": "2048",
         "RECALL_FAST_AWS_LAMBDA__DEADLINE_MARGIN_S": str(DEADLINE_MARGIN_S),
         "RECALL_FAST_QUEUE__RETRY_DELAYS_S": "1,1,1",
         **extra,
@@ -289,13 +308,13 @@ def _slow_sink(**extra: str) -> dict[str, str]:
 @pytest.mark.integration
 @pytest.mark.slow
 def test_compressed_object_longer_than_the_deadline_continues_by_record_number(
-    scenario, es_node, es_client, shared_zeek, make_app
+    scenario, slow_es, es_client, shared_zeek, make_app
 ) -> None:
-    # 53,615 records: about 25 s through the slow sink.
+    # 53,615 records = 108 bulk requests of 500, one at a time: at least 10.8 s of delay.
     raw = gzip.decompress((shared_zeek / "tsv" / "dns.log.gz").read_bytes())
     rows = data_rows(raw)
-    app, emf_lines = make_app(_config(scenario, es_node.url, **_slow_sink()))
-    _warm_indices(app, scenario, "tdeadline", raw)
+    app, emf_lines = make_app(_config(scenario, slow_es.url, **_slow_sink()))
+    _warm_indices(app, scenario, "tdeadline", raw, slow_es)
     emf_lines.clear()
     key = "tdeadline/sensor1/dns.log.gz"
     uri = f"s3://{scenario.bucket}/{key}"
@@ -329,20 +348,21 @@ def test_compressed_object_longer_than_the_deadline_continues_by_record_number(
 @pytest.mark.integration
 @pytest.mark.slow
 def test_split_uncompressed_object_fans_its_ranges_out(
-    scenario, es_node, es_client, shared_zeek, make_app
+    scenario, slow_es, es_client, shared_zeek, make_app
 ) -> None:
     dns = gzip.decompress((shared_zeek / "tsv" / "dns.log.gz").read_bytes())
     raw = dns * 3
     rows = data_rows(raw)
     # 30 MB (160,845 records) in ranges of 1 MiB. Two ranges per object and two messages per
-    # invocation in flight, each of which may still send one native batch (9 bodies of 1,000
+    # invocation in flight, each of which may still send one native batch (3 bodies of 1,000
     # here) after the stop: the margin is sized for that, with two bulk requests at a time.
-    # 6 s of work per invocation is far below the ~18 s the object takes at best here (about
-    # 9,000 documents/s), so it always needs continuations.
+    # 6 s of work per invocation is far below what 161 bulk requests two at a time take with
+    # twice the proxy's usual delay alone (over 16 s), so it always needs continuations.
+    slow_es.delay_s = 2 * BULK_DELAY_S
     budget_s, margin_s = 12.0, 6.0
     config = _config(
         scenario,
-        es_node.url,
+        slow_es.url,
         **_slow_sink(
             RECALL_FAST_DECODE__RANGE_SPLIT_MIN_BYTES=str(2 * 1024 * 1024),
             RECALL_FAST_DECODE__RANGE_BYTES=str(1024 * 1024),
@@ -355,7 +375,7 @@ def test_split_uncompressed_object_fans_its_ranges_out(
         ),
     )
     app, _ = make_app(config)
-    _warm_indices(app, scenario, "tsplit", gzip.compress(dns, 1))
+    _warm_indices(app, scenario, "tsplit", gzip.compress(dns, 1), slow_es)
     key = "tsplit/sensor1/dns.log"
     scenario.send(scenario.put(key, raw))
     context = FakeContext(remaining_s=budget_s)

@@ -98,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"recall-fast dlq replay: {error}", file=sys.stderr)
         return 2
-    configure_logging(config.observability.log_level, sys.stderr)
+    configure_logging(config.observability.log_level)
     try:
         summary = run(replay(config, args.source, delete_replayed=args.delete_replayed))
     except (RecallError, ValueError) as error:

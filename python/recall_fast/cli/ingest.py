@@ -113,7 +113,7 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"recall-fast ingest: {error}", file=sys.stderr)
         return 2
-    configure_logging(config.observability.log_level, sys.stderr)
+    configure_logging(config.observability.log_level)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     try:
         summary = run(ingest(config, list(args.sources), spec, args.tenant, progress=progress))

@@ -87,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"recall-fast worker: {error}", file=sys.stderr)
         return 2
-    configure_logging(config.observability.log_level, sys.stderr)
+    configure_logging(config.observability.log_level)
     try:
         run(serve(config, sink_spec=spec))
     except (ConfigError, ExceptionGroup) as error:

@@ -464,7 +464,7 @@ def app() -> LambdaApp:
     global _APP
     if _APP is None:
         config = from_env()
-        configure_logging(config.observability.log_level, sys.stderr)
+        configure_logging(config.observability.log_level)
         _APP = LambdaApp(config)
     return _APP
 
