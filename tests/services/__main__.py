@@ -18,9 +18,9 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from tests.services.elasticsearch import (
     DEFAULT_HEAP_MB,
@@ -30,7 +30,9 @@ from tests.services.elasticsearch import (
     SettingValue,
 )
 from tests.services.moto import MotoServer
-from tests.services.process import ServiceStartError
+from tests.services.process import AttachableService, ServiceStartError
+
+_S = TypeVar("_S", bound=AttachableService)
 
 DEFAULT_STATE_DIR: Final = DEFAULT_WORK_ROOT / "services"
 STATE_DIR_ENV: Final = "RECALL_SERVICES_DIR"
@@ -102,57 +104,77 @@ def _parse_setting(text: str) -> tuple[str, SettingValue]:
     return key, value
 
 
+def _ensure_running(
+    state_dir: Path,
+    state: dict[str, dict[str, object]],
+    key: str,
+    restore: Callable[[Mapping[str, object]], _S],
+    ready: Callable[[_S], bool],
+    make: Callable[[], _S],
+) -> _S | None:
+    """Reuse the recorded service `key` if it still answers, else start a new one and record it.
+
+    Returns:
+        The running service, or None when it failed to start (the reason is logged).
+    """
+    service: _S | None = None
+    if key in state:
+        service = restore(state[key])
+        if service.pid is None or not ready(service):
+            _log(f"{key}: stale state, cleaning up")
+            service.close()
+            service = None
+    if service is None:
+        service = make()
+        try:
+            service.start()
+        except ServiceStartError as error:
+            service.close()
+            state.pop(key, None)
+            _save_state(state_dir, state)
+            _log(f"{key}: failed to start: {error}")
+            return None
+        state[key] = service.to_state()
+        _save_state(state_dir, state)
+    _log(f"{key}: up at {service.url} (pid {service.pid})")
+    return service
+
+
 def _up(state_dir: Path, heap_mb: int, settings: dict[str, SettingValue]) -> int:
     """Start whatever is not running, record it, print the export line."""
     java_home_env = os.environ.get(JAVA_HOME_ENV)
+
+    def make_node() -> ElasticsearchNode:
+        _log(f"{_ES_KEY} {ES_VERSION}: starting (10-40 s)")
+        return ElasticsearchNode(
+            settings=settings,
+            heap_mb=heap_mb,
+            java_home=Path(java_home_env) if java_home_env else None,
+            run_dir=state_dir / "elasticsearch",
+        )
+
     with _locked(state_dir):
         state = _load_state(state_dir)
-        node: ElasticsearchNode | None = None
-        if _ES_KEY in state:
-            node = ElasticsearchNode.from_state(state[_ES_KEY])
-            if node.pid is None or not node.is_healthy():
-                _log("elasticsearch: stale state, cleaning up")
-                node.close()
-                node = None
+        node = _ensure_running(
+            state_dir,
+            state,
+            _ES_KEY,
+            ElasticsearchNode.from_state,
+            ElasticsearchNode.is_healthy,
+            make_node,
+        )
         if node is None:
-            _log(f"elasticsearch {ES_VERSION}: starting (10-40 s)")
-            node = ElasticsearchNode(
-                settings=settings,
-                heap_mb=heap_mb,
-                java_home=Path(java_home_env) if java_home_env else None,
-                run_dir=state_dir / "elasticsearch",
-            )
-            try:
-                node.start()
-            except ServiceStartError as error:
-                node.close()
-                state.pop(_ES_KEY, None)
-                _save_state(state_dir, state)
-                _log(f"elasticsearch: failed to start: {error}")
-                return 1
-            state[_ES_KEY] = node.to_state()
-            _save_state(state_dir, state)
-        _log(f"elasticsearch: up at {node.url} (pid {node.pid})")
-
-        moto: MotoServer | None = None
-        if _MOTO_KEY in state:
-            moto = MotoServer.from_state(state[_MOTO_KEY])
-            if moto.pid is None or not moto.is_ready():
-                _log("moto: stale state, cleaning up")
-                moto.close()
-                moto = None
+            return 1
+        moto = _ensure_running(
+            state_dir,
+            state,
+            _MOTO_KEY,
+            MotoServer.from_state,
+            MotoServer.is_ready,
+            lambda: MotoServer(log_path=state_dir / "moto.log"),
+        )
         if moto is None:
-            moto = MotoServer(log_path=state_dir / "moto.log")
-            try:
-                moto.start()
-            except ServiceStartError as error:
-                state.pop(_MOTO_KEY, None)
-                _save_state(state_dir, state)
-                _log(f"moto: failed to start: {error}")
-                return 1
-            state[_MOTO_KEY] = moto.to_state()
-            _save_state(state_dir, state)
-        _log(f"moto: up at {moto.url} (pid {moto.pid})")
+            return 1
         print(_export_line(node.url, moto))
     return 0
 

@@ -34,14 +34,13 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Final, Self
 
 from tests.services.process import (
+    AttachableService,
     ServiceStartError,
     free_tcp_port,
     http_get_json,
-    pid_alive,
     pid_cmdline,
     tail_lines,
     terminate_pid,
@@ -289,7 +288,7 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
             os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
 
 
-class ElasticsearchNode:
+class ElasticsearchNode(AttachableService):
     """One single-node Elasticsearch cluster on 127.0.0.1, started from the integ-test-zip.
 
     `stop()` keeps the run dir so `start()` brings the same node back on the same data and
@@ -299,6 +298,8 @@ class ElasticsearchNode:
     A node made by `attach(url)` only knows the URL of a node someone else runs (for instance
     `scripts/services up`): `start()` and `stop()` refuse, `close()` does nothing.
     """
+
+    service_name = "Elasticsearch node"
 
     def __init__(
         self,
@@ -340,53 +341,12 @@ class ElasticsearchNode:
         self._run_dir = run_dir
         self._start_timeout_s = start_timeout_s
         self._stop_timeout_s = stop_timeout_s
-        self._http_port: int | None = None
-        self._pid: int | None = None
-        self._external_url: str | None = None
-
-    @classmethod
-    def attach(cls, url: str) -> Self:
-        """Wrap a node that something else started and stops (`RECALL_ES_URL`).
-
-        Args:
-            url: Base URL of the running node.
-
-        Returns:
-            A node whose `url` is `url` and whose lifecycle methods refuse or do nothing.
-        """
-        node = cls()
-        node._external_url = url.rstrip("/")
-        return node
-
-    @property
-    def managed(self) -> bool:
-        """True when this object starts and stops the node (False after `attach`)."""
-        return self._external_url is None
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. `http://127.0.0.1:41234`; stable across stop and start.
-
-        Raises:
-            RuntimeError: The node was never started.
-        """
-        if self._external_url is not None:
-            return self._external_url
-        if self._http_port is None:
-            raise RuntimeError("Elasticsearch node not started yet")
-        return f"http://127.0.0.1:{self._http_port}"
+        super().__init__()
 
     @property
     def run_dir(self) -> Path | None:
         """The node's config/data/logs directory, once started (None for attached nodes)."""
         return self._run_dir if self.managed else None
-
-    @property
-    def pid(self) -> int | None:
-        """Pid of the running server process, or None when stopped or attached."""
-        if self._pid is not None and pid_alive(self._pid):
-            return self._pid
-        return None
 
     @property
     def log_path(self) -> Path | None:
@@ -517,24 +477,6 @@ class ElasticsearchNode:
                 # under /var/tmp is harmless.
                 shutil.rmtree(self._run_dir, ignore_errors=True)
 
-    def __enter__(self) -> Self:
-        """Start the node; on failure the run dir is removed before the error propagates."""
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the node, whether or not the block raised."""
-        self.close()
-
     def to_state(self) -> dict[str, object]:
         """Describe a started node as JSON-ready data, for `scripts/services down` later.
 
@@ -544,13 +486,13 @@ class ElasticsearchNode:
         Raises:
             RuntimeError: The node is attached or was never started.
         """
-        if not self.managed or self._run_dir is None or self._http_port is None:
+        if not self.managed or self._run_dir is None or self._port is None:
             raise RuntimeError("only a started, managed node has state")
         return {
             "url": self.url,
             "version": self._version,
             "run_dir": str(self._run_dir),
-            "http_port": self._http_port,
+            "http_port": self._port,
             "pid": self._pid,
             "user": self._user,
             "heap_mb": self._heap_mb,
@@ -588,7 +530,7 @@ class ElasticsearchNode:
             )
         except (KeyError, TypeError) as error:
             raise ValueError(f"bad Elasticsearch state: {error}") from error
-        node._http_port = http_port
+        node._port = http_port
         pid = state.get("pid")
         node._pid = int(str(pid)) if pid is not None else node._read_pid(run_dir / "es.pid")
         return node
@@ -609,14 +551,14 @@ class ElasticsearchNode:
             shutil.copytree(es_home / "config", config_dir)
         for sub in ("data", "logs", "tmp"):
             (run_dir / sub).mkdir(exist_ok=True)
-        if self._http_port is None:
-            self._http_port = free_tcp_port()
+        if self._port is None:
+            self._port = free_tcp_port()
         settings: dict[str, SettingValue] = {
             "cluster.name": _CLUSTER_NAME,
             "node.name": "recall-fast-0",
             "discovery.type": "single-node",
             "network.host": "127.0.0.1",
-            "http.port": self._http_port,
+            "http.port": self._port,
             "transport.port": 0,
             "path.data": str(run_dir / "data"),
             "path.logs": str(run_dir / "logs"),

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from types import TracebackType
-from typing import Self
 
 import aiohttp
 from aiohttp import web
+
+from tests.services.process import Service
 
 #: Headers that describe one hop, not the message; never forwarded.
 _HOP_BY_HOP = frozenset(
@@ -36,7 +36,7 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-class LatencyProxy:
+class LatencyProxy(Service):
     """Forwards every request to ``upstream``, holding those whose path contains ``match``.
 
     Args:
@@ -107,14 +107,6 @@ class LatencyProxy:
             self._thread.join(timeout=30)
         self._loop.close()
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Same as `stop()`."""
         self.stop()

@@ -21,14 +21,13 @@ import tempfile
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Final, Self
 
 from tests.services.process import (
+    AttachableService,
     ServiceStartError,
     free_tcp_port,
     http_get_json,
-    pid_alive,
     pid_cmdline,
     tail_lines,
     terminate_pid,
@@ -44,13 +43,15 @@ DEFAULT_STOP_TIMEOUT_S: Final = 10.0
 _CMDLINE_MARKER: Final = "moto"
 
 
-class MotoServer:
+class MotoServer(AttachableService):
     """A `moto.server` child process on 127.0.0.1.
 
     `stop()` then `start()` brings it back on the same port (state is lost: moto keeps it in
     memory). As a context manager it starts on enter and stops on exit. A server made by
     `attach(url)` only knows the URL of one someone else runs (`RECALL_AWS_ENDPOINT_URL`).
     """
+
+    service_name = "moto server"
 
     def __init__(
         self,
@@ -70,54 +71,13 @@ class MotoServer:
             start_timeout_s: Limit for the process to answer HTTP.
             stop_timeout_s: Grace period after SIGTERM before SIGKILL.
         """
-        self._port = port
+        super().__init__(port)
         self._python = python
         self._log_path = log_path
         self._owns_log = log_path is None
         self._start_timeout_s = start_timeout_s
         self._stop_timeout_s = stop_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
-        self._pid: int | None = None
-        self._external_url: str | None = None
-
-    @classmethod
-    def attach(cls, url: str) -> Self:
-        """Wrap a server that something else started and stops.
-
-        Args:
-            url: Its endpoint URL.
-
-        Returns:
-            A server whose `url` is `url` and whose lifecycle methods refuse or do nothing.
-        """
-        server = cls()
-        server._external_url = url.rstrip("/")
-        return server
-
-    @property
-    def managed(self) -> bool:
-        """True when this object starts and stops the server (False after `attach`)."""
-        return self._external_url is None
-
-    @property
-    def url(self) -> str:
-        """Endpoint URL for every AWS client, e.g. `http://127.0.0.1:40123`.
-
-        Raises:
-            RuntimeError: The server was never started.
-        """
-        if self._external_url is not None:
-            return self._external_url
-        if self._port is None:
-            raise RuntimeError("moto server not started yet")
-        return f"http://127.0.0.1:{self._port}"
-
-    @property
-    def pid(self) -> int | None:
-        """Pid of the running server, or None when stopped or attached."""
-        if self._pid is not None and pid_alive(self._pid):
-            return self._pid
-        return None
 
     def env(self) -> dict[str, str]:
         """Environment that points AWS SDKs (botocore honours AWS_ENDPOINT_URL) at moto.
@@ -209,24 +169,6 @@ class MotoServer:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10.0) as response:
             response.read()
-
-    def __enter__(self) -> Self:
-        """Start the server; on failure its temp log is removed before the error propagates."""
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the server, whether or not the block raised."""
-        self.close()
 
     def to_state(self) -> dict[str, object]:
         """Describe a started server as JSON-ready data, for `scripts/services down` later.

@@ -21,10 +21,104 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 # Poll interval while waiting for a process to exit or a port to answer: short enough that a
 # stop does not add noticeable latency, long enough not to burn the 2 cores the node needs.
 _POLL_INTERVAL_S = 0.1
+
+
+class Service:
+    """Context-manager lifecycle shared by every harnessed server and proxy.
+
+    ``with`` starts it and closes it at the end whether or not the block raised; a start that
+    fails is closed before the error propagates, so temp dirs and half-started processes never
+    outlive a failed fixture.
+    """
+
+    def start(self) -> None:
+        """Start the service and return once it answers."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the service and remove what it owns; safe to call twice."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AttachableService(Service):
+    """A local server that this harness either starts itself or attaches to by URL.
+
+    Attached servers (``RECALL_ES_URL``, ``scripts/services up`` from another process) belong to
+    someone else: their lifecycle methods refuse or do nothing.
+    """
+
+    #: Name used in error messages.
+    service_name = "service"
+
+    def __init__(self, port: int | None = None) -> None:
+        self._port = port
+        self._pid: int | None = None
+        self._external_url: str | None = None
+
+    @classmethod
+    def attach(cls, url: str) -> Self:
+        """Wrap a server that something else started and stops.
+
+        Args:
+            url: Its base URL.
+
+        Returns:
+            A server whose `url` is `url` and whose lifecycle methods refuse or do nothing.
+        """
+        server = cls()
+        server._external_url = url.rstrip("/")
+        return server
+
+    @property
+    def managed(self) -> bool:
+        """True when this object starts and stops the server (False after `attach`)."""
+        return self._external_url is None
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:40123`; stable across stop and start.
+
+        Raises:
+            RuntimeError: The server was never started.
+        """
+        if self._external_url is not None:
+            return self._external_url
+        if self._port is None:
+            raise RuntimeError(f"{self.service_name} not started yet")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def pid(self) -> int | None:
+        """Pid of the running server process, or None when stopped or attached."""
+        if self._pid is not None and pid_alive(self._pid):
+            return self._pid
+        return None
+
+    def to_state(self) -> dict[str, object]:
+        """Describe the started server as JSON-ready data, for `scripts/services down` later."""
+        raise NotImplementedError
 
 
 class ServiceStartError(RuntimeError):

@@ -24,8 +24,6 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.services.process import (
+    Service,
     ServiceStartError,
     free_tcp_port,
     tail_lines,
@@ -190,7 +189,7 @@ def nginx_binary() -> str:
     return found
 
 
-class TlsProxy:
+class TlsProxy(Service):
     """nginx terminating HTTPS with mandatory client certificates, proxying to ``upstream``."""
 
     def __init__(self, upstream: str, directory: Path, pki: Pki) -> None:
@@ -315,16 +314,6 @@ http {{
             process.kill()
             process.wait(timeout=_STOP_TIMEOUT_S)
 
-    def __enter__(self) -> Self:
-        """Start the proxy."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the proxy."""
+    def close(self) -> None:
+        """Same as `stop()`: the proxy owns nothing beyond its process."""
         self.stop()
