@@ -14,8 +14,21 @@
    Before a round the system's indices are deleted; after it the node is refreshed and the
    documents counted: every run must index exactly the corpus' record count (nothing lost).
 3. Reported per system: median and best of the rounds for documents/s and MB/s of uncompressed
-   input, median CPU seconds per GB, peak RSS. Table on stdout, JSON in ``--out``
+   input, median CPU seconds per GB, peak RSS, the node's CPU seconds per GB (``_nodes`` stats
+   before and after the run, final refresh included) and "docs/s if alone": documents per
+   second if client and node had every core of the machine to themselves, i.e. documents /
+   ((client + node CPU seconds) / cores). On a shared machine the wall-clock rates measure the
+   neighbours as much as the systems; the CPU columns do not. Table on stdout, JSON in ``--out``
    (default ``bench-results/e2e-<timestamp>.json``).
+
+Mappings, so the node's work is comparable: recall_fast's indices get recall_fast's index
+templates (``--rf-templates install``, what a deployment installs first; without them every
+string is mapped ``text`` + ``keyword`` and every IP as text, which doubled the node's CPU per
+document, see ``benches.e2e.escost``), and the baseline's indices a template mapping strings
+as ``keyword`` (``--baseline-mapping keyword``; ``dynamic`` gives it Elasticsearch's default).
+The documents still differ: recall_fast's carry ECS fields (source/destination/network/event),
+``network.community_id``, the tenant and the source object besides the Zeek fields (about 1.6x
+the bytes); the baseline sends the Zeek fields, ``@timestamp`` and ``event.dataset``.
 
 The Elasticsearch node is a real one (``tests.services.ElasticsearchNode``, started here unless
 ``--es-url``); it shares the machine with the client, so wall-clock rates include its cost,
@@ -44,6 +57,7 @@ BUCKET = "recall-bench"
 PREFIX = ""
 TENANT = "acme"
 RF_INDEX = "bench-rf-<tenant>-zeek.<logtype>"
+RF_TEMPLATE_PREFIX = "bench-rf"
 PY_INDEX = "bench-py"
 SYSTEMS = ("recall_fast -> es", "python -> es", "recall_fast -> null")
 
@@ -59,6 +73,69 @@ def delete_indices(es: str, pattern: str) -> None:
     """Delete the indices matching ``pattern`` by name (wildcard deletes may be refused)."""
     for row in _http("GET", f"{es}/_cat/indices/{pattern}?format=json&expand_wildcards=all"):
         _http("DELETE", f"{es}/{row['index']}")
+
+
+def install_rf_templates(es: str) -> list[str]:
+    """Install recall_fast's index templates for ``RF_INDEX`` (what a deployment does first).
+
+    Without them the node maps every string dynamically as ``text`` plus a ``keyword``
+    sub-field and every IP as text: ``benches.e2e.escost`` measured that at about twice the
+    node CPU per document of the templates' keyword/ip/date mapping. Replicas 0: one node.
+
+    Returns:
+        The names installed (removed again by :func:`delete_templates`).
+    """
+    templates = json.loads(
+        recall_fast._native.index_templates(
+            index_pattern=RF_INDEX, replicas=0, name_prefix=RF_TEMPLATE_PREFIX
+        )
+    )
+    names = []
+    for name, body in templates["component_templates"].items():
+        _http("PUT", f"{es}/_component_template/{name}", json.dumps(body).encode())
+        names.append(f"_component_template/{name}")
+    for name, body in templates["index_templates"].items():
+        _http("PUT", f"{es}/_index_template/{name}", json.dumps(body).encode())
+        names.append(f"_index_template/{name}")
+    return names
+
+
+def install_py_template(es: str, mapping: str) -> list[str]:
+    """The baseline's index template: replicas 0 and, with ``mapping="keyword"``, strings as
+    ``keyword`` only (what a user who writes one dynamic template gets; the default dynamic
+    mapping indexes each string twice, as ``text`` and ``keyword``).
+
+    Returns:
+        The names installed.
+    """
+    template: dict[str, Any] = {"settings": {"number_of_replicas": 0}}
+    if mapping == "keyword":
+        template["mappings"] = {
+            "dynamic_templates": [
+                {
+                    "strings": {
+                        "match_mapping_type": "string",
+                        "mapping": {"type": "keyword", "ignore_above": 8191},
+                    }
+                }
+            ]
+        }
+    body = {"index_patterns": [f"{PY_INDEX}-*"], "priority": 500, "template": template}
+    _http("PUT", f"{es}/_index_template/{PY_INDEX}", json.dumps(body).encode())
+    return [f"_index_template/{PY_INDEX}"]
+
+
+def delete_templates(es: str, names: list[str]) -> None:
+    """Delete templates by ``kind/name``, index templates before the components they use."""
+    for name in sorted(names, key=lambda n: n.startswith("_component")):
+        _http("DELETE", f"{es}/{name}")
+
+
+def node_cpu_s(es: str) -> float:
+    """CPU seconds the Elasticsearch node's process has used so far (all its threads)."""
+    stats = _http("GET", f"{es}/_nodes/_local/stats/process?filter_path=nodes.*.process.cpu")
+    (node,) = stats["nodes"].values()
+    return float(node["process"]["cpu"]["total_in_millis"]) / 1000
 
 
 def count(es: str, pattern: str) -> int:
@@ -104,8 +181,8 @@ def measured(command: list[str], env: dict[str, str]) -> tuple[dict[str, Any], s
     return usage, out
 
 
-def run_system(system: str, es: str, env: dict[str, str]) -> dict[str, Any]:
-    source = f"s3://{BUCKET}/{PREFIX}"
+def run_system(system: str, es: str, env: dict[str, str], prefix: str = PREFIX) -> dict[str, Any]:
+    source = f"s3://{BUCKET}/{prefix}"
     if system == "python -> es":
         command = [
             sys.executable,
@@ -114,7 +191,7 @@ def run_system(system: str, es: str, env: dict[str, str]) -> dict[str, Any]:
             "--bucket",
             BUCKET,
             "--prefix",
-            PREFIX,
+            prefix,
             "--es",
             es,
             "--index-prefix",
@@ -149,6 +226,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--s3-url", help="use this S3 endpoint instead of starting moto")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset")
     parser.add_argument("--out", type=Path, help="JSON report path")
+    parser.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="skip the unmeasured warm-up run of each Elasticsearch system (on the conn logs "
+        "of one sensor) that lets the node's JIT compile its indexing path first; without it "
+        "the first system measured pays the node's warm-up",
+    )
+    parser.add_argument(
+        "--rf-templates",
+        choices=("install", "none"),
+        default="install",
+        help="install recall_fast's index templates for its indices (default, as deployed) or "
+        "leave them to dynamic mapping",
+    )
+    parser.add_argument(
+        "--baseline-mapping",
+        choices=("keyword", "dynamic"),
+        default="keyword",
+        help="baseline indices: strings as keyword only (default: the same mapping cost as "
+        "recall_fast's templates) or Elasticsearch's dynamic text+keyword",
+    )
     args = parser.parse_args(argv)
     if recall_fast.build_profile == "debug":
         print("e2e: recall_fast is a debug build; build with --release", file=sys.stderr)
@@ -201,13 +299,26 @@ def main(argv: list[str] | None = None) -> int:
             es = node.url
             patterns = {"recall_fast -> es": "bench-rf-*", "python -> es": f"{PY_INDEX}-*"}
             runs: dict[str, list[dict[str, Any]]] = {s: [] for s in systems}
+            templates = install_py_template(es, args.baseline_mapping)
+            if args.rf_templates == "install":
+                templates += install_rf_templates(es)
+            if not args.no_warmup:
+                for system in systems:
+                    pattern = patterns.get(system)
+                    if pattern:
+                        run_system(system, es, env, prefix=f"{PREFIX}{TENANT}/sensor-01/conn/")
+                        delete_indices(es, pattern)
+                print("e2e: node warmed up", file=sys.stderr)
             for round_ in range(1, args.rounds + 1):
                 for system in systems:
                     pattern = patterns.get(system)
                     if pattern:
                         delete_indices(es, pattern)
+                    node_before = node_cpu_s(es)
                     usage = run_system(system, es, env)
                     docs = count(es, pattern) if pattern else records
+                    # Includes the final refresh: the node's whole bill for this run.
+                    usage["node_cpu_s"] = node_cpu_s(es) - node_before if pattern else 0.0
                     if docs != records:
                         raise RuntimeError(
                             f"{system}: {docs} documents indexed, {records} expected"
@@ -221,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
             for pattern in patterns.values():
                 delete_indices(es, pattern)
+            delete_templates(es, templates)
         finally:
             node.close()
             moto.close()
@@ -238,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
             "objects": objects,
         },
         "rounds": args.rounds,
+        "mapping": {"recall_fast": args.rf_templates, "baseline": args.baseline_mapping},
         "systems": rows,
         "raw": runs,
     }
@@ -251,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
 def summarise(system: str, usages: list[dict[str, Any]], raw: int) -> dict[str, Any]:
     walls = [u["wall_s"] for u in usages]
     cpus = [u["cpu_user_s"] + u["cpu_sys_s"] for u in usages]
+    nodes = [u.get("node_cpu_s", 0.0) for u in usages]
     docs = usages[0]["documents"]
     return {
         "system": system,
@@ -259,6 +373,14 @@ def summarise(system: str, usages: list[dict[str, Any]], raw: int) -> dict[str, 
         "mb_per_s_median": raw / 1e6 / statistics.median(walls),
         "mb_per_s_best": raw / 1e6 / min(walls),
         "cpu_s_per_gb_median": statistics.median(cpus) / (raw / 1e9),
+        "node_cpu_s_per_gb_median": statistics.median(nodes) / (raw / 1e9),
+        # Client and node share the machine: docs per second if the two used every core of it
+        # and nothing else ran (load-independent; the wall-clock rates above are not).
+        "docs_per_s_2core_bound": docs
+        / (
+            statistics.median(c + n for c, n in zip(cpus, nodes, strict=True))
+            / (os.cpu_count() or 1)
+        ),
         "peak_rss_mb": max(u["peak_rss_mb"] for u in usages),
     }
 
@@ -267,12 +389,14 @@ def render(rows: list[dict[str, Any]], records: int, raw: int) -> str:
     lines = [
         f"end to end, {raw / 1e9:.3f} GB uncompressed, {records:,} documents "
         "(median / best of rounds):",
-        f"  {'system':20s} {'docs/s':>17s} {'MB/s':>15s} {'CPU s/GB':>9s} {'peak RSS MB':>12s}",
+        f"  {'system':20s} {'docs/s':>17s} {'MB/s':>15s} {'CPU s/GB':>9s} {'peak RSS MB':>12s}"
+        f" {'node CPU s/GB':>13s} {'docs/s if alone':>15s}",
     ]
     for r in rows:
         lines.append(
             f"  {r['system']:20s} {r['docs_per_s_median']:8,.0f}/{r['docs_per_s_best']:<8,.0f} "
             f"{r['mb_per_s_median']:7.1f}/{r['mb_per_s_best']:<7.1f} "
             f"{r['cpu_s_per_gb_median']:9.1f} {r['peak_rss_mb']:12.0f}"
+            f" {r['node_cpu_s_per_gb_median']:13.1f} {r['docs_per_s_2core_bound']:15,.0f}"
         )
     return "\n".join(lines)

@@ -7,6 +7,8 @@ from typing import Literal as _Literal
 from typing import TypedDict as _TypedDict
 from typing import final as _final
 
+from typing_extensions import Buffer as _Buffer
+
 __version__: str
 build_profile: str
 
@@ -66,8 +68,11 @@ class ZeekDecoder:
         max_ratio: int | None = None,
         max_batch_bytes: int = 67108864,
         max_quarantine_entries: int = 10000,
+        max_columns: int = 1024,
+        inflate_thread: bool = True,
     ) -> ZeekDecoder: ...
-    def feed(self, data: bytes | bytearray | memoryview) -> list[DecodedBatch]: ...
+    def feed(self, data: _Buffer) -> list[DecodedBatch]:
+        """Decode a chunk: any buffer of bytes (read-only ones are read in place)."""
     def finish(self) -> list[DecodedBatch]: ...
     def take_batches(self) -> list[DecodedBatch]: ...
     def take_quarantine(self) -> list[dict[str, int | str | bytes]]: ...
@@ -91,6 +96,8 @@ def read_zeek(
     max_ratio: int | None = None,
     max_batch_bytes: int = 67108864,
     max_quarantine_entries: int = 10000,
+    max_columns: int = 1024,
+    inflate_thread: bool = True,
 ) -> ZeekStream: ...
 
 # --- normalise, encode, fused processor, templates (rust/recall-py/src/{normalizer,encoder,
@@ -129,7 +136,7 @@ class BulkEncoder:
     def __new__(
         cls,
         *,
-        action: _Literal["index", "create"] = "index",
+        action: _Literal["index", "create"] = "create",
         max_chunk_bytes: int = 8388608,
         max_chunk_docs: int = 10000,
         default_index: str | None = None,
@@ -156,11 +163,14 @@ class Normalizer:
         community_id_seed: int = 0,
         ingested_ns: int | None = None,
         fallback_timestamp_ns: int | None = None,
+        disabled_enrichments: _Sequence[str] | None = None,
     ) -> Normalizer: ...
     def normalize(
         self, batch: object, first_record: int = 0, log_type: str | None = None
     ) -> _ArrowRecordBatch: ...
     def document_id(self, record: int) -> str: ...
+
+def known_enrichments() -> list[tuple[str, list[str]]]: ...
 
 class _ArrowRecordBatch:
     """A record batch exporting the Arrow PyCapsule interface (pass it to pyarrow/polars)."""
@@ -189,19 +199,21 @@ class ZeekProcessor:
         json_time: _Literal["auto", "millis"] = "auto",
         batch_rows: int = 8192,
         max_line_bytes: int | None = None,
+        max_columns: int | None = None,
         max_decompressed_bytes: int | None = None,
         max_ratio: int | None = None,
         max_chunk_bytes: int = 8388608,
         max_chunk_docs: int = 10000,
-        action: _Literal["index", "create"] = "index",
+        action: _Literal["index", "create"] = "create",
         index_pattern: str | None = None,
         community_id_seed: int = 0,
         ingested_ns: int | None = None,
         fallback_timestamp_ns: int | None = None,
         first_record: int = 0,
         header: bytes | None = None,
+        disabled_enrichments: _Sequence[str] | None = None,
     ) -> ZeekProcessor: ...
-    def feed(self, data: bytes) -> list[BulkChunk]: ...
+    def feed(self, data: bytes | bytearray | memoryview) -> list[BulkChunk]: ...
     def finish(self) -> list[BulkChunk]: ...
     def drain(self) -> list[BulkChunk]: ...
     def document_mapping(self) -> str: ...

@@ -149,6 +149,13 @@ class DecodeConfig:
         default=MIB,
         metadata=_help("longest accepted line; a longer one is quarantined, not buffered"),
     )
+    max_columns: int = field(
+        default=1024,
+        metadata=_help(
+            "most columns one log schema may have (a TSV header block, the keys a JSON log "
+            "accumulates); lines past it are quarantined, which bounds memory on hostile input"
+        ),
+    )
     max_decompressed_bytes: int = field(
         default=32 * 1024 * MIB,
         metadata=_help(
@@ -177,10 +184,17 @@ class DecodeConfig:
         default=256 * MIB,
         metadata=_help(
             "uncompressed objects at least this large are split into byte ranges aligned "
-            "to line boundaries and decoded concurrently; 0 disables splitting"
+            "to line boundaries and decoded concurrently; 0 disables splitting. Part of the "
+            "document ids of split objects: change it only with the queue drained"
         ),
     )
-    range_bytes: int = field(default=64 * MIB, metadata=_help("size of one byte range"))
+    range_bytes: int = field(
+        default=64 * MIB,
+        metadata=_help(
+            "size of one byte range. Part of the document ids of split objects (range i "
+            "numbers its records from i * 2**40): change it only with the queue drained"
+        ),
+    )
     max_ranges_in_flight: int = field(
         default=0,
         metadata=_help(
@@ -197,6 +211,7 @@ class DecodeConfig:
         """
         _require(self.threads >= 0, "decode.threads", "must be >= 0")
         _require(self.batch_rows > 0, "decode.batch_rows", "must be > 0")
+        _require(1 <= self.max_columns <= 65536, "decode.max_columns", "must be 1..65536")
         _require(self.format in {"auto", "tsv", "json"}, "decode.format", "auto|tsv|json")
         _require(
             self.compression in {"auto", "none", "gzip", "zstd"},
@@ -276,8 +291,9 @@ class ElasticsearchConfig:
     action: BulkAction = field(
         default="create",
         metadata=_help(
-            "bulk action: create (a redelivered document answers 409 = already indexed) "
-            "or index (overwrite)"
+            "bulk action: create (default, as in the native encoder: ids are deterministic, so "
+            "a redelivered document answers 409 = already indexed and is never written twice) "
+            "or index (overwrite, e.g. to replace documents after a normaliser fix)"
         ),
     )
     max_chunk_bytes: int = field(default=5 * MIB, metadata=_help("max bytes per bulk body"))

@@ -159,12 +159,37 @@ def test_range_split_gives_identical_output(tmp_path, capsys, to):
     assert len(results["0"]) == 24_000
 
 
-def test_disabling_an_enrichment_is_refused(generated, tmp_path, capsys):
-    root, _ = generated
+def test_disabled_enrichment_leaves_the_field_out_for_that_tenant_only(generated, tmp_path, capsys):
+    """``features.tenants.acme.disabled_enrichments``: acme's documents lack the field, the
+    other tenant's still have it, and nothing else changes (same record count)."""
+    root, gen = generated
     config = tmp_path / "c.toml"
     config.write_text('[features.tenants.acme]\ndisabled_enrichments = ["community_id"]\n')
+    out = tmp_path / "docs.ndjson"
+    code, summary = run(capsys, str(root), "--to", f"ndjson:{out}", "--config", str(config))
+    assert code == 0
+    assert summary["documents_indexed"] == gen["records"]
+    with_id: dict[str, int] = {"acme": 0, "globex": 0}
+    conn: dict[str, int] = {"acme": 0, "globex": 0}
+    for line in out.read_bytes().splitlines():
+        doc = json.loads(line)
+        tenant = doc["organization"]["id"]
+        if doc["event"]["dataset"] == "zeek.conn":
+            conn[tenant] += 1
+        if "community_id" in doc.get("network", {}):
+            with_id[tenant] += 1
+    assert conn["acme"] > 0 and conn["globex"] > 0
+    assert with_id["acme"] == 0
+    assert with_id["globex"] >= conn["globex"]
+
+
+def test_unknown_enrichment_name_is_refused_at_start(generated, tmp_path, capsys):
+    root, _ = generated
+    config = tmp_path / "c.toml"
+    config.write_text('[features.tenants.acme]\ndisabled_enrichments = ["communityid"]\n')
     assert main(["ingest", str(root), "--to", "null", "--config", str(config)]) == 2
-    assert "disabled_enrichments" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "features.acme.disabled_enrichments" in err and "communityid" in err
 
 
 def test_disabled_log_type_is_skipped(generated, tmp_path, capsys):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import math
+import mmap
+from collections.abc import Callable
 from pathlib import Path
 
 import polars
@@ -13,7 +15,7 @@ import pyarrow.compute as pc
 import pytest
 import zstandard
 
-from recall_fast import ZeekDecoder, read_zeek
+from recall_fast import ZeekDecoder, _native, read_zeek
 from recall_fast.decode import DecodedBatch, ZeekStream
 from recall_fast.errors import (
     ConfigError,
@@ -157,6 +159,61 @@ def test_feed_accepts_bytes_bytearray_and_memoryview(fixtures_dir: Path) -> None
         decoder = ZeekDecoder()
         batches = decoder.feed(wrap(data)) + decoder.finish()
         assert sum(b.num_rows for b in batches) == 5
+
+
+def test_feed_accepts_any_buffer_with_the_same_output(tmp_path: Path) -> None:
+    """Read-only buffers are read in place, writable ones in bounded pieces, strided ones
+    gathered: the output is the same, and slices of a memoryview need no bytes copy."""
+    data = _native.synth_log("conn", records=20_000)  # 2.5 MB
+    assert len(data) > 2 << 20
+    expected, _ = decode_all(data)
+    path = tmp_path / "conn.log"
+    path.write_bytes(data)
+    doubled = bytearray(len(data) * 2)
+    doubled[::2] = data
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as ro:
+        sources: list[Callable[[], memoryview]] = [
+            lambda: memoryview(data),
+            lambda: memoryview(bytearray(data)),  # writable, > 1 MiB: several pieces
+            lambda: memoryview(ro),
+            lambda: memoryview(doubled)[::2],  # strided
+        ]
+        for source in sources:
+            with source() as view:
+                decoder = ZeekDecoder()
+                batches: list[DecodedBatch] = []
+                for start in range(0, len(view), 700_001):
+                    with view[start : start + 700_001] as piece:
+                        batches += decoder.feed(piece)
+                batches += decoder.finish()
+            table = pa.concat_tables(pa.table(pa.record_batch(b)) for b in batches)
+            assert same(table, expected)
+        decoder = ZeekDecoder()
+        batches = decoder.feed(ro) + decoder.finish()
+        assert sum(b.num_rows for b in batches) == expected.num_rows
+    with pytest.raises(TypeError):
+        ZeekDecoder().feed("text")  # type: ignore[arg-type]
+
+
+def test_max_columns_caps_json_keys_and_tsv_headers() -> None:
+    lines = b"".join(b'{"ts":1714564800.0,"k%d":%d}\n' % (i, i) for i in range(3_000))
+    table, decoder = decode_all(lines, format="json", max_columns=100)
+    stats = decoder.stats
+    reconciles(stats)
+    assert table.num_columns == 100 and table.num_rows == 99
+    assert stats["quarantined"] == 3_000 - 99
+    entry = decoder.quarantine[0]
+    assert entry["kind"] == "too_many_columns"
+    assert "max_columns (100)" in str(entry["reason"])
+    wide = b"#fields\t" + b"\t".join(b"f%d" % i for i in range(2_000)) + b"\n"
+    wide += (b"\t".join(b"%d" % i for i in range(2_000)) + b"\n") * 3
+    _, decoder = decode_all(wide)
+    assert decoder.stats["quarantined"] == 3
+    assert decoder.quarantine[0]["kind"] == "too_many_columns"
+    table, decoder = decode_all(wide, max_columns=2_000)
+    assert table.num_rows == 3
+    with pytest.raises(ConfigError):
+        ZeekDecoder(max_columns=0)
 
 
 def test_compressed_input(fixtures_dir: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pyarrow as pa
 import pytest
@@ -89,3 +91,20 @@ def test_any_text_round_trips(values: list[str | None]) -> None:
         seen.extend(doc["msg"].get("text") for _, doc in parse(chunk.body))
     rejected = {r["record"] for r in encoder.rejected}
     assert seen == [v for i, v in enumerate(values) if i not in rejected]
+
+
+def test_default_action_is_create_like_the_pipeline_config(fixtures_dir: Path) -> None:
+    """One default everywhere: ``create`` (a redelivered document answers 409, never twice)."""
+    from recall_fast.config import ElasticsearchConfig
+
+    assert ElasticsearchConfig().action == "create"
+    encoder = _native.BulkEncoder()
+    chunks = encoder.encode(batch(["a"]), first_record=0) + encoder.finish()
+    assert list(parse(chunks[0].body)[0][0]) == ["create"]
+    data = (fixtures_dir / "ecs" / "dns.wrccdc.log").read_bytes()
+    processor = _native.ZeekProcessor("acme", "b", "acme/s/dns.log", "v1")
+    (chunk,) = processor.feed(data) + processor.finish()
+    assert {next(iter(action)) for action, _ in parse(chunk.body)} == {"create"}
+    explicit = _native.BulkEncoder(action="index")
+    chunks = explicit.encode(batch(["a"]), first_record=0) + explicit.finish()
+    assert list(parse(chunks[0].body)[0][0]) == ["index"]

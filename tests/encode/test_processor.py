@@ -81,3 +81,32 @@ def test_invalid_options_raise_config_error(kwargs: dict[str, object]) -> None:
 def test_unknown_tenant_is_refused() -> None:
     with pytest.raises(ConfigError):
         _native.ZeekProcessor("Acme Corp", "b", "k", "v")
+
+
+def test_disabled_enrichments_and_unknown_names(fixtures_dir: Path) -> None:
+    data = (fixtures_dir / "ecs" / "conn.wrccdc.log").read_bytes()
+
+    def docs(**kwargs: object) -> list[bytes]:
+        processor = _native.ZeekProcessor("acme", "b", "acme/s/conn.log", "v1", **kwargs)  # type: ignore[arg-type]
+        chunks = processor.feed(data) + processor.finish()
+        return [line for c in chunks for line in c.body.splitlines()[1::2]]
+
+    assert all(b'"community_id"' in d for d in docs())
+    assert not any(b'"community_id"' in d for d in docs(disabled_enrichments=["community_id"]))
+    with pytest.raises(ConfigError, match="disabled_enrichments"):
+        _native.ZeekProcessor("acme", "b", "k.log", "v1", disabled_enrichments=["nope"])
+
+
+def test_feed_takes_any_contiguous_buffer(fixtures_dir: Path) -> None:
+    """bytes, memoryview (of bytes or a slice of it), bytearray: the same bodies."""
+    data = gzip.compress((fixtures_dir / "ecs" / "dns.wrccdc.log").read_bytes())
+    whole = [c.body for c in run(data, len(data))]
+    cut = len(data) // 3
+    for make in (memoryview, bytearray, lambda b: memoryview(bytearray(b))):
+        processor = _native.ZeekProcessor("acme", "b", "acme/s/dns.log.gz", "v1", ingested_ns=0)
+        view = memoryview(data)
+        chunks = processor.feed(make(view[:cut])) + processor.feed(make(view[cut:]))
+        assert [c.body for c in chunks + processor.finish()] == whole
+    processor = _native.ZeekProcessor("acme", "b", "acme/s/dns.log.gz", "v1")
+    with pytest.raises(TypeError):
+        processor.feed("not bytes")  # type: ignore[arg-type]

@@ -93,3 +93,25 @@ def test_log_type_needed_and_validated() -> None:
         normalizer.normalize(plain, log_type="Conn-X")
     out = pa.record_batch(normalizer.normalize(plain, log_type="custom_log"))
     assert "zeek.custom_log.id.orig_h" in out.schema.names
+
+
+def test_disabled_enrichments_leave_their_fields_out() -> None:
+    known = dict(_native.known_enrichments())
+    assert known["community_id"] == ["network.community_id"]
+    assert known["network_totals"] == ["network.bytes", "network.packets"]
+    full = pa.record_batch(_native.Normalizer("acme", "b", "k", "v").normalize(conn_batch()))
+    lean = pa.record_batch(
+        _native.Normalizer(
+            "acme", "b", "k", "v", disabled_enrichments=["community_id", "network_totals"]
+        ).normalize(conn_batch())
+    )
+    gone = {"network.community_id", "network.bytes"}  # the batch has no packet counts
+    assert gone <= set(full.schema.names)
+    assert set(full.schema.names) - set(lean.schema.names) == gone
+    # Disabling an enrichment a log type does not have is fine (flags are per tenant).
+    _native.Normalizer("acme", "b", "k", "v", disabled_enrichments=["url_parts"])
+
+
+def test_unknown_enrichment_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"disabled_enrichments.*communityid"):
+        _native.Normalizer("acme", "b", "k", "v", disabled_enrichments=["communityid"])

@@ -250,6 +250,31 @@ async def test_stop_and_resume_covers_every_record_once(tmp_path, executor, spli
     )
 
 
+async def test_stop_takes_effect_between_writes_of_one_feed(tmp_path, executor):
+    # One 64 KiB read decodes into hundreds of bulk items (one request each): the stop must not
+    # wait for the next read (the Lambda deadline case), it ends the object after the write
+    # that saw it, and the checkpoint resumes exactly after the last item written.
+    lines = [f"{i:07d}" + "z" * 40 for i in range(20_000)]
+    path = write(tmp_path, "acme/s/conn/a.log", lines)
+    decode = DecodeConfig(read_chunk_bytes=64 * 1024, range_split_min_bytes=0)
+    stop = asyncio.Event()
+    sink = StoppingSink(stop, after=5)
+    pipeline = make_pipeline(sink, FakeFactory(executor, bulk=True), decode=decode)
+    pipeline._stop = stop
+    obj = ObjectRef("", "acme/s/conn/a.log", "", path.stat().st_size, path)
+    first = await pipeline.process(obj)
+    assert first.kind is OutcomeKind.PARTIAL
+    assert len(sink.firsts) == 5  # not the hundreds the first read decoded into
+    assert first.resume is not None and first.resume.parts == {0: 15}  # 5 items of 3 records
+
+    second_sink = StoppingSink(asyncio.Event(), after=-1)
+    resumed = make_pipeline(second_sink, FakeFactory(executor, bulk=True), decode=decode)
+    second = await resumed.process(obj, first.resume)
+    assert second.kind is OutcomeKind.DONE
+    assert first.counts.documents_indexed + second.counts.documents_indexed == 20_000
+    assert sorted(sink.firsts + second_sink.firsts) == list(range(0, 20_000, 3))
+
+
 async def test_object_with_only_bad_lines_is_rejected(tmp_path, executor):
     write(tmp_path, "acme/s/conn/junk.log", ["BAD", "BAD", "BAD"], header=False)
     summary = await run_dir(make_pipeline(NullSink(), FakeFactory(executor, bulk=True)), tmp_path)

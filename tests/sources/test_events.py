@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote_plus
 
 import pytest
 from hypothesis import given
@@ -38,6 +39,31 @@ def test_plain_s3_event_decodes_keys_with_unquote_plus():
     assert ref.version == "abc"
     assert ref.size == 12
     assert ref.version_id is None
+
+
+@pytest.mark.parametrize(
+    ("encoded", "key"),
+    [
+        ("acme/s1/my+file.log", "acme/s1/my file.log"),  # '+' is a space
+        ("acme/s1/c%2B%2B.log", "acme/s1/c++.log"),  # a real '+' arrives as %2B
+        ("acme/s1/a%20b.log", "acme/s1/a b.log"),  # %20 is accepted as well
+        ("acme/s1/caf%C3%A9.log", "acme/s1/café.log"),  # UTF-8 percent-encoded
+        ("acme/dt%3D2024-05-01/x.log", "acme/dt=2024-05-01/x.log"),
+        ("acme/s1/100%25.log", "acme/s1/100%.log"),
+    ],
+)
+def test_s3_and_sns_keys_are_url_decoded(encoded, key):
+    plain = json.dumps({"Records": [s3_record(encoded)]})
+    sns = json.dumps({"Type": "Notification", "MessageId": "m", "Message": plain})
+    assert [r.key for r in parse_notification(plain).objects] == [key]
+    assert [r.key for r in parse_notification(sns).objects] == [key]
+
+
+@given(st.text(min_size=1, max_size=60).filter(lambda k: "\x00" not in k))
+def test_any_key_round_trips_through_s3_event_encoding(key):
+    # S3 encodes keys like quote_plus (space -> '+', '+' -> %2B, UTF-8 bytes -> %XX).
+    body = json.dumps({"Records": [s3_record(quote_plus(key, safe="/"))]})
+    assert [r.key for r in parse_notification(body).objects] == [key]
 
 
 def test_version_id_wins_over_etag_and_null_version_is_ignored():

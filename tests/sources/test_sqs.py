@@ -272,3 +272,30 @@ async def test_heartbeat_keeps_message_invisible_and_release(sqs, s3, queues):
     assert await source.release_held() == 1
     got = await sqs.receive_message(QueueUrl=queues.url, WaitTimeSeconds=2)
     assert len(got["Messages"]) == 1
+
+
+@pytest.mark.integration
+async def test_real_s3_notification_key_is_decoded_and_readable(sqs, s3, queues):
+    # S3 (moto, like AWS) URL-encodes the key in the notification: space as '+', '+' as %2B,
+    # UTF-8 as %XX. The delivery must name the real key, or the GET would miss the object.
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    key = "acme/sensor 1/c++ café=1.log"
+    await s3.create_bucket(Bucket=bucket)
+    arn = (await sqs.get_queue_attributes(QueueUrl=queues.url, AttributeNames=["QueueArn"]))[
+        "Attributes"
+    ]["QueueArn"]
+    await s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    await s3.put_object(Bucket=bucket, Key=key, Body=b"#separator \\x09\n")
+    source, _ = make_source(sqs, s3, queues)
+    (delivery,) = await take(source, 1)
+    assert delivery.ref.key == key
+    chunks = [c async for c in S3Reader(s3, chunk_bytes=1024, timeout_s=10).stream(delivery.ref)]
+    assert b"".join(chunks) == b"#separator \\x09\n"
+    await delivery.ack.settle(outcome(delivery.ref))
+    await s3.delete_object(Bucket=bucket, Key=key)
+    await s3.delete_bucket(Bucket=bucket)

@@ -221,16 +221,20 @@ class ProcessorFactory:
         """Args: config: decode and Elasticsearch options; executor: the pipeline's pool.
 
         Raises:
-            ConfigError: A feature flag disables an enrichment: the processor has no switch for
-                its enrichments yet, and refusing to start beats silently ingesting what a
-                tenant's flag says must not be there.
+            ConfigError: A feature flag names an enrichment the processor does not know
+                (checked here, at start-up, for every tenant: a typo must fail the start, not
+                the first object of that tenant, and never leave the field in its documents).
         """
+        from recall_fast import _native
+
+        known = {name for name, _ in _native.known_enrichments()}
         flags = config.features
         for name, features in [("default", flags.default), *flags.tenants.items()]:
-            if features.disabled_enrichments:
+            unknown = sorted(features.disabled_enrichments - known)
+            if unknown:
                 raise ConfigError(
-                    f"features.{name}.disabled_enrichments: disabling enrichments "
-                    f"({sorted(features.disabled_enrichments)}) is not supported yet"
+                    f"features.{name}.disabled_enrichments: unknown enrichment(s) {unknown}; "
+                    f"known: {sorted(known)}"
                 )
         self._config = config
         self._executor = executor
@@ -244,6 +248,9 @@ class ProcessorFactory:
         self, ref: ObjectRef, tenant: str, features: TenantFeatures, part: RangePart | None
     ) -> ObjectStream[BulkChunk]:
         """Create a processor for one object (or range).
+
+        The tenant's ``disabled_enrichments`` flags leave those computed fields out of its
+        documents (see ``_native.known_enrichments()``).
 
         Raises:
             ConfigError: The native side refused tenant, index pattern or options.
@@ -259,7 +266,9 @@ class ProcessorFactory:
             ref.version,
             format=decode.format,
             compression=decode.compression,
+            batch_rows=decode.batch_rows,
             max_line_bytes=decode.max_line_bytes,
+            max_columns=decode.max_columns,
             max_decompressed_bytes=decode.decompressed_cap,
             max_ratio=decode.ratio_cap,
             max_chunk_bytes=es.max_chunk_bytes,
@@ -268,6 +277,7 @@ class ProcessorFactory:
             index_pattern=es.index_pattern,
             first_record=part.first_record if part is not None else 0,
             header=part.header if part is not None else None,
+            disabled_enrichments=sorted(features.disabled_enrichments),
         )
         return ObjectStream(
             processor,
@@ -310,6 +320,10 @@ class DecoderFactory:
             max_line_bytes=decode.max_line_bytes,
             max_decompressed_bytes=decode.decompressed_cap,
             max_ratio=decode.ratio_cap,
+            max_columns=decode.max_columns,
+            # The pool already decodes several objects on every core: a second thread per
+            # decoder would only add hand-off cost.
+            inflate_thread=False,
         )
         # The decoder numbers records from 0 within its input; a range's records are numbered
         # from the range's base (see RANGE_SHIFT), like the processor does with first_record.

@@ -380,8 +380,10 @@ class Pipeline(Generic[ItemT]):
     ) -> None:
         """Read ``chunks`` through a bounded queue, decode each and write the output.
 
-        Stops before the next feed when the stop event is set; the part then stays in
-        ``ctx.progress`` (the checkpoint) instead of being marked finished.
+        Stops when the stop event is set, checked before every feed and before every write to
+        the sink (one feed can complete several bulk bodies, each a request of its own): the
+        part then stays in ``ctx.progress`` (the checkpoint, which counts only what was
+        written) instead of being marked finished. Requests already sent finish first.
         """
         queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=self._decode.queue_chunks)
 
@@ -395,25 +397,34 @@ class Pipeline(Generic[ItemT]):
         seen = 0  # records out of the native side: emitted, dropped before a resume, rejected
         async with asyncio.TaskGroup() as group:
             reader = group.create_task(pump())
+            stopped = False
             while (chunk := await queue.get()) is not None:
                 if self._stopping(ctx):
-                    reader.cancel()
+                    stopped = True
                     break
                 items = await self._salvaging(stream.feed(chunk), stream, ctx, part, skip_below)
                 seen += await self._reject(stream, ctx)
                 seen += await self._emit(items, stream, ctx, part, skip_below)
+                if ctx.stopped:  # set between two writes of this feed's output
+                    stopped = True
+                    break
+            if stopped:
+                reader.cancel()
             else:
                 items = await self._salvaging(stream.finish(), stream, ctx, part, skip_below)
                 seen += await self._reject(stream, ctx)
                 seen += await self._emit(items, stream, ctx, part, skip_below)
-                decoded = stream.decoded()
-                if decoded is not None and decoded != seen:
-                    # Counts must reconcile; a mismatch is a bug that would lose records.
-                    raise InternalError(
-                        f"record count mismatch in part {part}: decoded {decoded}, handled {seen}"
-                    )
-                ctx.finished_parts.add(part)
-                ctx.progress.pop(part, None)
+                # Stopped between the final writes: the checkpoint covers the rest.
+                if not ctx.stopped:
+                    decoded = stream.decoded()
+                    if decoded is not None and decoded != seen:
+                        # Counts must reconcile; a mismatch is a bug that would lose records.
+                        raise InternalError(
+                            f"record count mismatch in part {part}: decoded {decoded}, "
+                            f"handled {seen}"
+                        )
+                    ctx.finished_parts.add(part)
+                    ctx.progress.pop(part, None)
         # Read only when no feed can still run in the executor (after a failure a cancelled
         # feed may, and the native state must not be touched by two threads).
         ctx.counts.lines_quarantined += stream.quarantined()
@@ -459,13 +470,17 @@ class Pipeline(Generic[ItemT]):
         """Account for output items and write the enabled ones to the sink.
 
         Items wholly below ``skip_below`` (before a resume checkpoint) were settled by an
-        earlier run: they are dropped and not counted again.
+        earlier run: they are dropped and not counted again. When the stop event is set, the
+        remaining items are left unwritten (``ctx.stopped``; the part's checkpoint ends at the
+        last item written, so a resumed run decodes them again).
 
         Returns:
             Records in ``items``, dropped ones included (for reconciliation).
         """
         seen = 0
         for item in items:
+            if self._stopping(ctx):
+                return seen
             n = stream.records(item)
             seen += n
             end = stream.first_record(item) + n

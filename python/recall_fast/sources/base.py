@@ -87,6 +87,17 @@ def plan_ranges(size: int, range_bytes: int) -> list[tuple[int, int]]:
     The last range absorbs a remainder smaller than half a range, so no tiny tail range is
     made.
 
+    The plan is a pure function of ``(size, range_bytes)`` and it is part of document
+    identity: range ``i`` numbers its records from ``i << RANGE_SHIFT`` (``decode.stream``), so
+    a redelivered object gets the same ids only under the same ``decode.range_bytes`` and
+    ``decode.range_split_min_bytes`` (an unsplit object numbers every record from 0, a split one
+    only its first range). Why that is acceptable: both settings are deployment configuration,
+    versioned with the index pattern (which is part of identity too), and an object's size
+    never changes for a given version/ETag; changing them while messages are queued would write
+    the records of objects split differently under new ids. Ids independent of the plan need the
+    record's byte offset (or its global line number) in the id, i.e. the native processor
+    numbering records by offset: recorded as a follow-up.
+
     Args:
         size: Object size in bytes.
         range_bytes: Target range size (> 0).

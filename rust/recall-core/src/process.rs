@@ -99,7 +99,12 @@ pub struct ZeekProcessor {
     pending: Vec<ProcessedChunk>,
     rejected: Vec<RejectedDoc>,
     stats: ProcessStats,
-    mapped_schemas: Vec<arrow_schema::SchemaRef>,
+    /// Elasticsearch properties of every normalised schema seen, merged as they arrive (not a
+    /// list of schemas searched per batch: a file that switches schema on every line would
+    /// make that quadratic).
+    mapped: serde_json::Map<String, serde_json::Value>,
+    /// The schema merged last; consecutive batches usually share it, so it is merged once.
+    last_mapped_schema: Option<arrow_schema::SchemaRef>,
 }
 
 impl ZeekProcessor {
@@ -121,7 +126,8 @@ impl ZeekProcessor {
             pending: Vec::new(),
             rejected: Vec::new(),
             stats: ProcessStats::default(),
-            mapped_schemas: Vec::new(),
+            mapped: serde_json::Map::new(),
+            last_mapped_schema: None,
         };
         if let Some(header) = config.header {
             processor.decoder.decode(&header)?;
@@ -190,15 +196,7 @@ impl ZeekProcessor {
     /// normalised schema seen; see [`crate::schema::templates::mapping_for_schema`]). Lets a
     /// caller check a live mapping, or extend it for fields the registry does not know.
     pub fn document_mapping(&self) -> serde_json::Value {
-        let mut merged = serde_json::Map::new();
-        for schema in &self.mapped_schemas {
-            if let serde_json::Value::Object(props) =
-                crate::schema::templates::mapping_for_schema(schema)
-            {
-                merge_properties(&mut merged, props);
-            }
-        }
-        serde_json::Value::Object(merged)
+        serde_json::Value::Object(self.mapped.clone())
     }
 
     fn process_ready(&mut self) -> Result<()> {
@@ -217,12 +215,17 @@ impl ZeekProcessor {
             self.normalizer
                 .normalize(&decoded.batch, decoded.log_type.as_deref(), first_record)?;
         let schema = normalized.batch.schema();
-        if !self
-            .mapped_schemas
-            .iter()
-            .any(|s| std::sync::Arc::ptr_eq(s, &schema) || **s == *schema)
-        {
-            self.mapped_schemas.push(schema);
+        let seen = self
+            .last_mapped_schema
+            .as_ref()
+            .is_some_and(|s| std::sync::Arc::ptr_eq(s, &schema) || **s == *schema);
+        if !seen {
+            if let serde_json::Value::Object(props) =
+                crate::schema::templates::mapping_for_schema(&schema)
+            {
+                merge_properties(&mut self.mapped, props);
+            }
+            self.last_mapped_schema = Some(schema);
         }
         if self.open_log_type.as_deref() != Some(normalized.log_type.as_str()) {
             self.flush_open();

@@ -442,6 +442,6 @@ fn oversized_documents_are_rejected_not_sent() {
     let body = String::from_utf8(chunks[0].body.clone()).unwrap();
     assert_eq!(
         body,
-        "{\"index\":{\"_index\":\"i\"}}\n{\"msg\":\"small\"}\n"
+        "{\"create\":{\"_index\":\"i\"}}\n{\"msg\":\"small\"}\n"
     );
 }

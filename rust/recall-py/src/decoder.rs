@@ -17,6 +17,7 @@ use pyo3::types::{PyBytes, PyDict};
 use recall_core::decode::{
     log_type_from_path, Compression, DecodeStats, DecodedBatch as CoreBatch, DecoderOptions,
     Format, JsonTime, QuarantineEntry, ZeekDecoder as CoreDecoder, DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_COLUMNS,
 };
 use recall_core::RecallError;
 
@@ -26,6 +27,7 @@ use crate::errors::{to_pyerr, IntoPyResult};
 
 // The Python signatures spell the default out (stubs need a literal); keep them in step.
 const _: () = assert!(DEFAULT_MAX_BATCH_BYTES == 67_108_864);
+const _: () = assert!(DEFAULT_MAX_COLUMNS == 1024);
 
 /// Bytes `read_zeek` reads from a file per step.
 const READ_CHUNK_BYTES: usize = 1 << 20;
@@ -52,6 +54,8 @@ fn options(
     max_ratio: Option<u64>,
     max_batch_bytes: usize,
     max_quarantine_entries: usize,
+    max_columns: usize,
+    inflate_thread: bool,
 ) -> PyResult<DecoderOptions> {
     Ok(DecoderOptions {
         format: Format::parse(format).ok_or_else(|| {
@@ -82,6 +86,8 @@ fn options(
         max_decompressed_bytes,
         max_ratio,
         max_quarantine_entries,
+        max_columns,
+        inflate_thread,
     })
 }
 
@@ -123,13 +129,22 @@ fn to_py(batches: Vec<CoreBatch>) -> Vec<DecodedBatch> {
     batches.into_iter().map(DecodedBatch::from_core).collect()
 }
 
+/// A writable buffer is decoded this many bytes at a time (see [`Input::Writable`]).
+const WRITABLE_PIECE_BYTES: usize = 1 << 20;
+
 /// Input bytes held for the duration of a native call.
 enum Input {
-    /// `bytes`, or a read-only contiguous buffer: read in place.
+    /// `bytes`, or a read-only contiguous buffer (`memoryview` of `bytes`, read-only `mmap`):
+    /// read in place, no copy.
     Shared(PyBackedBytes),
     Buffer(PyBuffer<u8>),
-    /// A writable buffer (`bytearray`, `memoryview` of one): copied first, so other Python
-    /// threads cannot change it while the interpreter is released.
+    /// A writable contiguous buffer (`bytearray`, `memoryview` of one, writable `mmap`): other
+    /// Python threads may change it while the interpreter is released, so it is never read
+    /// then. It is copied a piece of [`WRITABLE_PIECE_BYTES`] at a time (interpreter held)
+    /// into a reused scratch buffer, each piece decoded with the interpreter released: the
+    /// copy is bounded, whatever the buffer's size, and no Python object is made.
+    Writable(PyBuffer<u8>),
+    /// A non-contiguous buffer (a strided `memoryview`): gathered into one copy.
     Owned(Vec<u8>),
 }
 
@@ -139,16 +154,50 @@ impl Input {
             return Ok(Self::Shared(data.extract::<PyBackedBytes>()?));
         }
         let buffer = PyBuffer::<u8>::get(data)?;
-        if buffer.readonly() && buffer.is_c_contiguous() {
-            return Ok(Self::Buffer(buffer));
+        if buffer.is_c_contiguous() {
+            if buffer.readonly() {
+                return Ok(Self::Buffer(buffer));
+            }
+            return Ok(Self::Writable(buffer));
         }
         Ok(Self::Owned(buffer.to_vec(py)?))
+    }
+
+    /// Decode all of the input (batches stay in the decoder for the caller to take).
+    fn decode_into(&self, py: Python<'_>, decoder: &mut CoreDecoder) -> PyResult<()> {
+        let Self::Writable(buffer) = self else {
+            let bytes = self.bytes();
+            return detach(py, || decoder.decode(bytes).map(|_| ()));
+        };
+        let Some(slice) = buffer.as_slice_ptr() else {
+            return Err(config_error(
+                "data",
+                "the buffer is not C-contiguous".to_owned(),
+            ));
+        };
+        let (base, total) = (slice.cast::<u8>(), slice.len());
+        let mut scratch = Vec::with_capacity(total.min(WRITABLE_PIECE_BYTES));
+        let mut start = 0;
+        while start < total {
+            let n = (total - start).min(WRITABLE_PIECE_BYTES);
+            scratch.clear();
+            // SAFETY: `start + n <= total` bytes of a C-contiguous buffer that `PyBuffer` keeps
+            // alive and pinned; the interpreter is held during the copy, so no Python code
+            // writes to the buffer meanwhile.
+            scratch.extend_from_slice(unsafe {
+                std::slice::from_raw_parts(base.as_ptr().add(start).cast_const(), n)
+            });
+            detach(py, || decoder.decode(&scratch).map(|_| ()))?;
+            start += n;
+        }
+        Ok(())
     }
 
     fn bytes(&self) -> &[u8] {
         match self {
             Self::Shared(b) => b,
             Self::Owned(v) => v,
+            Self::Writable(_) => &[],
             Self::Buffer(buffer) => match buffer.as_slice_ptr() {
                 // SAFETY: the buffer is read-only and C-contiguous (checked in `extract`), and
                 // `PyBuffer` keeps the exporting object alive and its memory pinned until it is
@@ -161,7 +210,10 @@ impl Input {
 }
 
 /// Push decoder: `feed(bytes)` chunks of a Zeek log in any format and compression, get
-/// typed Arrow batches. Output is identical however the input is split.
+/// typed Arrow batches. Output is identical however the input is split. `max_columns` caps
+/// the columns of one schema (lines past it are quarantined as `too_many_columns`);
+/// `inflate_thread` inflates gzip/zstd feeds of 64 KiB or more on a second thread while this
+/// one parses (same output; turn it off where every core is already busy).
 #[pyclass(module = "recall_fast._native", name = "ZeekDecoder")]
 pub struct ZeekDecoder {
     inner: CoreDecoder,
@@ -183,6 +235,8 @@ impl ZeekDecoder {
         max_ratio = None,
         max_batch_bytes = 67_108_864,
         max_quarantine_entries = 10_000,
+        max_columns = 1024,
+        inflate_thread = true,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -198,6 +252,8 @@ impl ZeekDecoder {
         max_ratio: Option<u64>,
         max_batch_bytes: usize,
         max_quarantine_entries: usize,
+        max_columns: usize,
+        inflate_thread: bool,
     ) -> PyResult<Self> {
         let options = options(
             format,
@@ -212,23 +268,23 @@ impl ZeekDecoder {
             max_ratio,
             max_batch_bytes,
             max_quarantine_entries,
+            max_columns,
+            inflate_thread,
         )?;
         Ok(Self {
             inner: CoreDecoder::new(options).map_py()?,
         })
     }
 
-    /// Decode a chunk (`bytes`, `bytearray`, `memoryview`; it may end anywhere) and return
-    /// the batches it completed. On a corrupt or truncated compressed stream or an exceeded
-    /// limit this raises; the records decoded before the failure are in `take_batches()`.
+    /// Decode a chunk (`bytes`, `bytearray`, `memoryview`, `mmap`: any buffer of bytes; it
+    /// may end anywhere) and return the batches it completed. Read-only buffers are read in
+    /// place; writable ones in bounded pieces (see `Input`). On a corrupt or truncated
+    /// compressed stream or an exceeded limit this raises; the records decoded before the
+    /// failure are in `take_batches()`.
     fn feed(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Vec<DecodedBatch>> {
         let input = Input::extract(py, data)?;
-        let inner = &mut self.inner;
-        let batches = detach(py, || {
-            inner.decode(input.bytes())?;
-            Ok(inner.take_batches())
-        })?;
-        Ok(to_py(batches))
+        input.decode_into(py, &mut self.inner)?;
+        Ok(to_py(self.inner.take_batches()))
     }
 
     /// End of input: returns the remaining batches.
@@ -406,6 +462,8 @@ impl StreamState {
     max_ratio = None,
     max_batch_bytes = 67_108_864,
     max_quarantine_entries = 10_000,
+    max_columns = 1024,
+    inflate_thread = true,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn read_zeek(
@@ -423,6 +481,8 @@ pub fn read_zeek(
     max_ratio: Option<u64>,
     max_batch_bytes: usize,
     max_quarantine_entries: usize,
+    max_columns: usize,
+    inflate_thread: bool,
 ) -> PyResult<ZeekStream> {
     let (source, log_type) = if source.is_instance_of::<PyBytes>()
         || source.is_instance_of::<pyo3::types::PyByteArray>()
@@ -453,6 +513,8 @@ pub fn read_zeek(
         max_ratio,
         max_batch_bytes,
         max_quarantine_entries,
+        max_columns,
+        inflate_thread,
     )?;
     let decoder = CoreDecoder::new(options).map_py()?;
     Ok(ZeekStream::new(StreamState {

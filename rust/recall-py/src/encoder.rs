@@ -197,7 +197,7 @@ impl BulkEncoder {
 #[pymethods]
 impl BulkEncoder {
     #[new]
-    #[pyo3(signature = (*, action = "index", max_chunk_bytes = 8388608, max_chunk_docs = 10000, default_index = None))]
+    #[pyo3(signature = (*, action = "create", max_chunk_bytes = 8388608, max_chunk_docs = 10000, default_index = None))]
     fn new(
         action: &str,
         max_chunk_bytes: usize,

@@ -30,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<encoder::BulkChunk>()?;
     m.add_class::<encoder::BulkEncoder>()?;
     m.add_class::<normalizer::Normalizer>()?;
+    m.add_function(wrap_pyfunction!(normalizer::known_enrichments, m)?)?;
     m.add_class::<processor::ZeekProcessor>()?;
     schema::register(m)?;
     Ok(())

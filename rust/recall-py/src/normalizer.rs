@@ -4,12 +4,13 @@
 
 use pyo3::prelude::*;
 use pyo3_arrow::PyRecordBatch;
-use recall_core::normalize::{NormalizeConfig, Normalizer as CoreNormalizer};
+use recall_core::normalize::{Enrichment, NormalizeConfig, Normalizer as CoreNormalizer};
 
 use crate::detach::detach;
 use crate::errors::IntoPyResult;
 
-/// Build a normaliser configuration from the Python arguments.
+/// Build a normaliser configuration from the Python arguments (an unknown enrichment name is
+/// a `ConfigError`).
 #[allow(clippy::too_many_arguments)]
 pub fn normalize_config(
     tenant: &str,
@@ -22,7 +23,8 @@ pub fn normalize_config(
     community_id_seed: u16,
     ingested_ns: Option<i64>,
     fallback_timestamp_ns: Option<i64>,
-) -> NormalizeConfig {
+    disabled_enrichments: Option<Vec<String>>,
+) -> PyResult<NormalizeConfig> {
     let mut config = NormalizeConfig::new(tenant, bucket, key, version);
     config.sensor = sensor;
     if let Some(pattern) = index_pattern {
@@ -32,7 +34,19 @@ pub fn normalize_config(
     config.community_id_seed = community_id_seed;
     config.ingested_ns = ingested_ns;
     config.fallback_timestamp_ns = fallback_timestamp_ns;
-    config
+    config.disabled_enrichments =
+        Enrichment::parse_all(disabled_enrichments.iter().flatten().map(String::as_str))
+            .map_py()?;
+    Ok(config)
+}
+
+/// The names `disabled_enrichments` accepts, with the document fields each one writes.
+#[pyfunction]
+pub fn known_enrichments() -> Vec<(&'static str, Vec<&'static str>)> {
+    Enrichment::ALL
+        .iter()
+        .map(|e| (e.name(), e.fields().to_vec()))
+        .collect()
 }
 
 /// Normalises decoded Zeek batches of one object into ECS documents (as Arrow).
@@ -44,7 +58,7 @@ pub struct Normalizer {
 #[pymethods]
 impl Normalizer {
     #[new]
-    #[pyo3(signature = (tenant, bucket, key, version, sensor = None, *, index_pattern = None, log_type = None, community_id_seed = 0, ingested_ns = None, fallback_timestamp_ns = None))]
+    #[pyo3(signature = (tenant, bucket, key, version, sensor = None, *, index_pattern = None, log_type = None, community_id_seed = 0, ingested_ns = None, fallback_timestamp_ns = None, disabled_enrichments = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         tenant: &str,
@@ -57,6 +71,7 @@ impl Normalizer {
         community_id_seed: u16,
         ingested_ns: Option<i64>,
         fallback_timestamp_ns: Option<i64>,
+        disabled_enrichments: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let config = normalize_config(
             tenant,
@@ -69,7 +84,8 @@ impl Normalizer {
             community_id_seed,
             ingested_ns,
             fallback_timestamp_ns,
-        );
+            disabled_enrichments,
+        )?;
         Ok(Self {
             inner: CoreNormalizer::new(&config).map_py()?,
         })

@@ -2,8 +2,10 @@
 //! ready `_bulk` bodies out. Each call converts its arguments, then runs decode -> normalise
 //! -> encode without the GIL; Python only moves the byte buffers.
 
+use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyBytes, PyDict};
 use recall_core::decode::{Compression, DecoderOptions, Format, JsonTime};
 use recall_core::process::{
     ProcessConfig, ProcessedChunk, ZeekProcessor as CoreProcessor, DEFAULT_PROCESS_BATCH_ROWS,
@@ -47,6 +49,52 @@ fn to_py(py: Python<'_>, inner: &mut CoreProcessor, chunks: Vec<ProcessedChunk>)
 #[pyclass(module = "recall_fast._native")]
 pub struct ZeekProcessor {
     inner: CoreProcessor,
+    /// Reused copy of a writable input buffer (see [`FeedInput`]).
+    scratch: Vec<u8>,
+}
+
+/// The bytes of one `feed` argument, held for the duration of the native call.
+enum FeedInput {
+    /// `bytes`: read in place.
+    Bytes(PyBackedBytes),
+    /// A read-only C-contiguous buffer (`memoryview` of `bytes`, read-only `mmap`, NumPy
+    /// `uint8` array marked read-only, ...): read in place.
+    Buffer(PyBuffer<u8>),
+    /// A writable buffer (`bytearray`, `memoryview` of one) was copied into the processor's
+    /// scratch buffer while the interpreter was held: another Python thread could change it
+    /// while the interpreter is released, and Rust may not read memory that changes under it.
+    /// The scratch buffer is reused, so this is one `memcpy`, no allocation.
+    Scratch,
+}
+
+impl FeedInput {
+    fn extract(py: Python<'_>, data: &Bound<'_, PyAny>, scratch: &mut Vec<u8>) -> PyResult<Self> {
+        if data.is_instance_of::<PyBytes>() {
+            return Ok(Self::Bytes(data.extract::<PyBackedBytes>()?));
+        }
+        let buffer = PyBuffer::<u8>::get(data)?;
+        if buffer.readonly() && buffer.is_c_contiguous() {
+            return Ok(Self::Buffer(buffer));
+        }
+        scratch.clear();
+        scratch.resize(buffer.item_count(), 0);
+        buffer.copy_to_slice(py, scratch)?;
+        Ok(Self::Scratch)
+    }
+
+    fn bytes<'a>(&'a self, scratch: &'a [u8]) -> &'a [u8] {
+        match self {
+            Self::Bytes(b) => b,
+            Self::Scratch => scratch,
+            Self::Buffer(buffer) => match buffer.as_slice_ptr() {
+                // SAFETY: the buffer is read-only and C-contiguous (checked in `extract`), and
+                // `PyBuffer` keeps the exporting object alive and its memory pinned until it is
+                // dropped, which is after every use of this slice (it borrows `self`).
+                Some(ptr) => unsafe { ptr.as_ref() },
+                None => &[],
+            },
+        }
+    }
 }
 
 #[pymethods]
@@ -55,11 +103,12 @@ impl ZeekProcessor {
     #[pyo3(signature = (
         tenant, bucket, key, version, sensor = None, *,
         format = "auto", compression = "auto", log_type = None, json_time = "auto",
-        batch_rows = 8192, max_line_bytes = None,
+        batch_rows = 8192, max_line_bytes = None, max_columns = None,
         max_decompressed_bytes = None, max_ratio = None,
         max_chunk_bytes = 8388608, max_chunk_docs = 10000,
-        action = "index", index_pattern = None, community_id_seed = 0, ingested_ns = None,
-        fallback_timestamp_ns = None, first_record = 0, header = None
+        action = "create", index_pattern = None, community_id_seed = 0, ingested_ns = None,
+        fallback_timestamp_ns = None, first_record = 0, header = None,
+        disabled_enrichments = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -74,6 +123,7 @@ impl ZeekProcessor {
         json_time: &str,
         batch_rows: usize,
         max_line_bytes: Option<usize>,
+        max_columns: Option<usize>,
         max_decompressed_bytes: Option<u64>,
         max_ratio: Option<u64>,
         max_chunk_bytes: usize,
@@ -85,6 +135,7 @@ impl ZeekProcessor {
         fallback_timestamp_ns: Option<i64>,
         first_record: u64,
         header: Option<Vec<u8>>,
+        disabled_enrichments: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let mut config = ProcessConfig::new(tenant, bucket, key, version);
         let derived_log_type = config.normalize.log_type.clone();
@@ -99,7 +150,8 @@ impl ZeekProcessor {
             community_id_seed,
             ingested_ns,
             fallback_timestamp_ns,
-        );
+            disabled_enrichments,
+        )?;
         let mut decoder = DecoderOptions {
             format: Format::parse(format).ok_or_else(|| {
                 config_error("format", format!("{format:?}: expected auto, tsv or json"))
@@ -129,20 +181,28 @@ impl ZeekProcessor {
         if let Some(limit) = max_line_bytes {
             decoder.max_line_bytes = limit;
         }
+        if let Some(limit) = max_columns {
+            decoder.max_columns = limit;
+        }
         config.decoder = decoder;
         config.encode = encode_config(action, max_chunk_bytes, max_chunk_docs, None)?;
         config.first_record = first_record;
         config.header = header;
         Ok(Self {
             inner: CoreProcessor::new(config).map_py()?,
+            scratch: Vec::new(),
         })
     }
 
-    /// Process a chunk of the object (any size, may end anywhere); returns the bodies that
-    /// became full.
-    fn feed(&mut self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<BulkChunk>> {
+    /// Process a chunk of the object (any size, may end anywhere; `bytes` or any contiguous
+    /// buffer such as `memoryview` or `bytearray`, read without an intermediate `bytes` copy);
+    /// returns the bodies that became full.
+    fn feed(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Vec<BulkChunk>> {
+        let input = FeedInput::extract(py, data, &mut self.scratch)?;
         let inner = &mut self.inner;
-        let chunks = detach(py, || inner.feed(data))?;
+        let bytes = input.bytes(&self.scratch);
+        let chunks = detach(py, || inner.feed(bytes))?;
+        drop(input);
         Ok(to_py(py, &mut self.inner, chunks))
     }
 

@@ -56,6 +56,11 @@ impl<T: ArrowNativeType> Prim<T> {
         self.nulls.append_null();
     }
 
+    fn push_nulls(&mut self, n: usize) {
+        self.values.resize(self.values.len() + n, T::default());
+        self.nulls.append_n_nulls(n);
+    }
+
     fn truncate(&mut self, len: usize) {
         self.values.truncate(len);
         self.nulls.truncate(len);
@@ -110,6 +115,12 @@ impl Text {
     fn push_null(&mut self) {
         self.offsets.push(offset(self.values.len()));
         self.nulls.append_null();
+    }
+
+    fn push_nulls(&mut self, n: usize) {
+        let end = offset(self.values.len());
+        self.offsets.resize(self.offsets.len() + n, end);
+        self.nulls.append_n_nulls(n);
     }
 
     /// Drop the bytes appended since the last commit (a value that failed to parse).
@@ -285,10 +296,23 @@ impl Column {
         }
     }
 
-    /// Append `n` nulls (a JSON column first seen after `n` rows of the batch).
+    /// Append `n` nulls at once (the rows a sparse JSON column had no value in).
     pub(crate) fn push_nulls(&mut self, n: usize) {
-        for _ in 0..n {
-            self.push_null();
+        match self {
+            Self::Time(p) | Self::Interval(p) | Self::Int(p) => p.push_nulls(n),
+            Self::Count(p) => p.push_nulls(n),
+            Self::Double(p) => p.push_nulls(n),
+            Self::Port(p) => p.push_nulls(n),
+            Self::Bool(b) => {
+                b.values.append_n(n, false);
+                b.nulls.append_n_nulls(n);
+            }
+            Self::Addr(t) | Self::Subnet(t) | Self::Text(t) => t.push_nulls(n),
+            Self::List(l) => {
+                let end = offset(l.child.len());
+                l.offsets.resize(l.offsets.len() + n, end);
+                l.nulls.append_n_nulls(n);
+            }
         }
     }
 

@@ -134,6 +134,18 @@ impl Decompressor {
         }
     }
 
+    /// Whether feeding `input` next would inflate (gzip or zstd, known or about to be
+    /// detected from its first bytes), i.e. whether a second thread could take the work.
+    pub(crate) fn will_inflate(&self, input: &[u8]) -> bool {
+        match &self.mode {
+            Mode::Gzip(_) | Mode::Zstd(_) => true,
+            Mode::Plain => false,
+            Mode::Detect(buf) => {
+                buf.is_empty() && (input.starts_with(&GZIP_MAGIC) || input.starts_with(&ZSTD_MAGIC))
+            }
+        }
+    }
+
     /// Decompress `input`, handing every output block to `sink`.
     pub(crate) fn feed(&mut self, input: &[u8], sink: &mut impl FnMut(&[u8])) -> Result<()> {
         if let Mode::Detect(buf) = &mut self.mode {

@@ -15,6 +15,12 @@
 //! grammar of each line (strings, escapes, numbers, nesting); a line that is not exactly one
 //! JSON object is quarantined. Deviation: raw control characters inside strings are
 //! accepted (Zeek escapes them; being lenient loses nothing).
+//!
+//! Memory: a column is filled with nulls lazily, only when it gets its next value or at the
+//! batch cut, so a row costs the keys it has, not the columns the schema has accumulated (a
+//! file with a new key on every line used to cost rows x keys). The columns of a log type are
+//! capped at `max_columns`: a line whose new key would pass it is quarantined
+//! (`too_many_columns`), and batches are also cut by cells (`MAX_BATCH_CELLS`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,6 +49,20 @@ struct JsonColumn {
     ty: ZeekType,
     inferred: bool,
     column: Column,
+    /// Rows of the current batch written to `column` (values and nulls); the rows after it,
+    /// up to the batch's row count, are nulls not written yet.
+    rows: usize,
+}
+
+impl JsonColumn {
+    /// Write the pending nulls up to `rows`.
+    #[inline]
+    fn pad(&mut self, rows: usize) {
+        if self.rows < rows {
+            self.column.push_nulls(rows - self.rows);
+            self.rows = rows;
+        }
+    }
 }
 
 /// JSON decoder state.
@@ -59,6 +79,7 @@ pub(crate) struct JsonDecoder {
     schema: Option<SchemaRef>,
     initialized: bool,
     time_scale: i128,
+    max_columns: usize,
     batch: BatchState,
 }
 
@@ -87,6 +108,7 @@ impl JsonDecoder {
                 JsonTime::Auto => 1_000_000_000,
                 JsonTime::Millis => 1_000_000,
             },
+            max_columns: options.max_columns,
             batch: BatchState::default(),
         }
     }
@@ -107,8 +129,7 @@ impl JsonDecoder {
     }
 
     fn add_column(&mut self, name: String, ty: ZeekType, inferred: bool) -> usize {
-        let mut column = Column::new(&ty);
-        column.push_nulls(self.batch.rows);
+        let column = Column::new(&ty);
         let idx = self.columns.len();
         self.index.insert(name.as_bytes().to_vec(), idx);
         self.columns.push(JsonColumn {
@@ -116,6 +137,7 @@ impl JsonDecoder {
             ty,
             inferred,
             column,
+            rows: 0,
         });
         self.filled.push(0);
         self.schema = None;
@@ -172,7 +194,10 @@ impl JsonDecoder {
             let columns_before = self.columns.len();
             match self.parse_row(line) {
                 Ok(()) => {
-                    if self.batch.record(out, line.len(), number) {
+                    if self
+                        .batch
+                        .record(out, line.len(), number, self.columns.len())
+                    {
                         self.cut(out)?;
                     }
                     return Ok(());
@@ -206,10 +231,16 @@ impl JsonDecoder {
         }
     }
 
+    /// Undo the current row: only the columns it wrote to (stamped) hold anything past the
+    /// batch's rows, so this costs the row's keys, not the schema's columns.
     fn rollback(&mut self, columns_before: usize) {
         let rows = self.batch.rows;
-        for c in &mut self.columns {
-            c.column.truncate(rows);
+        let stamp = self.row_stamp;
+        for (c, filled) in self.columns.iter_mut().zip(&mut self.filled) {
+            if *filled == stamp {
+                c.column.truncate(rows);
+                c.rows = c.rows.min(rows);
+            }
         }
         if self.columns.len() > columns_before {
             for c in self.columns.drain(columns_before..) {
@@ -231,8 +262,11 @@ impl JsonDecoder {
             self.schema = Some(Arc::clone(&schema));
             schema
         };
+        let rows = self.batch.rows;
         let mut arrays = Vec::with_capacity(self.columns.len());
         for c in &mut self.columns {
+            c.pad(rows);
+            c.rows = 0;
             arrays.push(c.column.finish()?);
         }
         // Explicit row count: objects like `{}` of an unknown log type make zero columns.
@@ -254,6 +288,7 @@ impl JsonDecoder {
             == 0;
         self.row_stamp += 1;
         let stamp = self.row_stamp;
+        let rows = self.batch.rows;
         let mut p = Parser { s: line, i: 0 };
         p.ws();
         if !p.eat(b'{') {
@@ -281,7 +316,7 @@ impl JsonDecoder {
                     idx
                 } else {
                     {
-                        let Some(idx) = self.new_column(key, &p) else {
+                        let Some(idx) = self.new_column(key, &p)? else {
                             // Unknown field with a null first value: nothing to type yet.
                             p.skip_value(0)?;
                             p.ws();
@@ -313,6 +348,8 @@ impl JsonDecoder {
                 let Some(col) = self.columns.get_mut(idx) else {
                     return Err(invalid("internal: column index out of range"));
                 };
+                col.pad(rows);
+                col.rows = rows + 1;
                 if col.name == "_path" {
                     if let Some(path) = p.peek_plain_string() {
                         if self.log_type.as_deref().map(str::as_bytes) != Some(path) {
@@ -348,11 +385,6 @@ impl JsonDecoder {
                 p.i
             )));
         }
-        for (c, filled) in self.columns.iter_mut().zip(&self.filled) {
-            if *filled != stamp {
-                c.column.push_null();
-            }
-        }
         Ok(())
     }
 
@@ -371,8 +403,23 @@ impl JsonDecoder {
     }
 
     /// A column for a key not seen before: registry type, else inferred from the value.
-    /// `None` when the value is null and the registry does not know the key.
-    fn new_column(&mut self, key: &[u8], p: &Parser<'_>) -> Option<usize> {
+    /// `None` when the value is null and the registry does not know the key; an error when the
+    /// schema already has `max_columns` columns.
+    fn new_column(
+        &mut self,
+        key: &[u8],
+        p: &Parser<'_>,
+    ) -> std::result::Result<Option<usize>, RowError> {
+        if self.columns.len() >= self.max_columns {
+            return Err(RowError::Bad(
+                QuarantineKind::TooManyColumns,
+                format!(
+                    "key {:?} would add a column past max_columns ({}) for this log type",
+                    String::from_utf8_lossy(key.get(..256).unwrap_or(key)),
+                    self.max_columns
+                ),
+            ));
+        }
         let name = match std::str::from_utf8(key) {
             Ok(name) => name.to_owned(),
             Err(_) => {
@@ -380,10 +427,12 @@ impl JsonDecoder {
             }
         };
         if let Some(spec) = field_spec(self.log_type.as_deref(), &name) {
-            return Some(self.add_column(name, spec.parsed_type(), false));
+            return Ok(Some(self.add_column(name, spec.parsed_type(), false)));
         }
-        let ty = p.infer_type()?;
-        Some(self.add_column(name, ty, true))
+        let Some(ty) = p.infer_type() else {
+            return Ok(None);
+        };
+        Ok(Some(self.add_column(name, ty, true)))
     }
 }
 

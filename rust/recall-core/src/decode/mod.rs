@@ -34,8 +34,11 @@
 //! JSON path is a purpose-built scanner for Zeek's flat objects that predicts the next key
 //! from the previous row: 2.4-3.7x `pyarrow.json.read_json` and about 2.5x faster than a
 //! `serde_json` DOM parse alone (no Arrow), so a general SIMD JSON parser, which would still
-//! need the DOM-to-columns step, was not adopted. gzip input runs at the speed of inflate plus
-//! parse in one thread: about 1x `CPython`'s zlib gunzip alone, 0.4x ISA-L's.
+//! need the DOM-to-columns step, was not adopted. gzip input inline runs at the speed of
+//! inflate plus parse in one thread: about 1x `CPython`'s zlib gunzip alone, 0.4x ISA-L's; with
+//! `inflate_thread` (`read_zeek`/`ZeekDecoder` in Python default to it) inflate runs on a
+//! second thread and, given an idle core, throughput approaches the slower of the two instead
+//! of their sum (not yet measured on an idle machine; see the decode bench's two gzip rows).
 
 mod builders;
 mod decompress;
@@ -67,6 +70,25 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
 /// A batch is also cut when the lines in it add up to this many bytes, so that Arrow's `i32`
 /// string offsets can never overflow (text never grows more than 4x through escaping).
 pub const DEFAULT_MAX_BATCH_BYTES: usize = 64 << 20;
+/// Default cap on the columns of one schema (a TSV header block, or the columns a JSON log
+/// type has accumulated). Real Zeek logs have tens of columns; the cap keeps a hostile file
+/// (a new JSON key on every line, a `#fields` line with 100,000 names) from growing memory
+/// with the number of distinct names.
+pub const DEFAULT_MAX_COLUMNS: usize = 1024;
+/// A batch is also cut when rows x columns reaches this many cells, so that a batch of short
+/// lines over many (mostly null) columns stays bounded: every cell costs 4-8 bytes even when
+/// null. 8 Mi cells is a full `DEFAULT_BATCH_ROWS` batch of 128 columns (real logs have fewer),
+/// at most about 70 MB of builders.
+pub const MAX_BATCH_CELLS: usize = 1 << 23;
+/// Upper bound accepted for `max_columns`.
+const MAX_COLUMNS_LIMIT: usize = 1 << 16;
+/// Compressed chunks at least this large are inflated on a second thread while the calling
+/// thread parses (`DecoderOptions::inflate_thread`); below it a thread costs more than it
+/// saves.
+const PIPELINE_MIN_CHUNK: usize = 64 << 10;
+/// Decompressed blocks in flight between the inflating and the parsing thread (each at most
+/// 256 KiB): enough to ride out jitter, small enough to stay bounded and in cache.
+const PIPELINE_DEPTH: usize = 4;
 /// Upper bound accepted for `max_line_bytes` and `max_batch_bytes`.
 const MAX_BUFFER_LIMIT: usize = 256 << 20;
 
@@ -134,6 +156,15 @@ pub struct DecoderOptions {
     pub max_ratio: Option<u64>,
     /// Quarantine entries held between drains; more are counted, not kept.
     pub max_quarantine_entries: usize,
+    /// Most columns one schema may have: a TSV header block declaring more has its data lines
+    /// quarantined; a JSON line whose new key would add a column past it is quarantined.
+    pub max_columns: usize,
+    /// Inflate gzip/zstd input on a second thread while the calling thread parses (for each
+    /// `decode` call of at least 64 KiB; the output is the same either way). Off by default:
+    /// it pays when a core is idle (one file read through `read_zeek`, which turns it on)
+    /// and costs about 15% more CPU (hand-off, spinning) where every core is already busy,
+    /// as in the pipeline that decodes several objects at once.
+    pub inflate_thread: bool,
 }
 
 impl Default for DecoderOptions {
@@ -151,6 +182,8 @@ impl Default for DecoderOptions {
             max_decompressed_bytes: None,
             max_ratio: None,
             max_quarantine_entries: 10_000,
+            max_columns: DEFAULT_MAX_COLUMNS,
+            inflate_thread: false,
         }
     }
 }
@@ -227,8 +260,15 @@ pub(crate) struct BatchState {
 }
 
 impl BatchState {
-    /// Count one decoded record; returns whether the batch is full.
-    pub(crate) fn record(&mut self, out: &mut Output, line_len: usize, line_no: u64) -> bool {
+    /// Count one decoded record of a batch with `columns` columns; returns whether the batch
+    /// is full (rows, line bytes or cells).
+    pub(crate) fn record(
+        &mut self,
+        out: &mut Output,
+        line_len: usize,
+        line_no: u64,
+        columns: usize,
+    ) -> bool {
         if self.rows == 0 {
             self.first_record = out.stats.records;
             self.first_line = line_no;
@@ -236,7 +276,9 @@ impl BatchState {
         self.rows += 1;
         self.bytes += line_len + 1;
         out.stats.records += 1;
-        self.rows >= out.batch_rows || self.bytes >= out.max_batch_bytes
+        self.rows >= out.batch_rows
+            || self.bytes >= out.max_batch_bytes
+            || self.rows.saturating_mul(columns.max(1)) >= MAX_BATCH_CELLS
     }
 
     /// Publish a finished batch and start a new one.
@@ -403,9 +445,15 @@ impl ZeekDecoder {
         self.lines.out.stats.bytes_in += chunk.len() as u64;
         let framer = &mut self.framer;
         let lines = &mut self.lines;
-        let result = self
-            .decompressor
-            .feed(chunk, &mut |block| framer.push(block, lines));
+        let pipelined = lines.options.inflate_thread
+            && chunk.len() >= PIPELINE_MIN_CHUNK
+            && self.decompressor.will_inflate(chunk);
+        let result = if pipelined {
+            pipeline(&mut self.decompressor, chunk, framer, lines)
+        } else {
+            self.decompressor
+                .feed(chunk, &mut |block| framer.push(block, lines))
+        };
         self.lines.out.stats.bytes_decompressed = self.decompressor.total_out();
         if let Err(err) = result {
             return Err(self.fail(err));
@@ -507,6 +555,56 @@ impl ZeekDecoder {
     }
 }
 
+/// Inflate `chunk` on a scoped second thread while this thread frames and parses the blocks
+/// (a bounded channel of `PIPELINE_DEPTH` blocks between them, buffers recycled). The bytes
+/// reach the framer in the same order as inline, so the output is identical; a codec error
+/// comes after every block produced before it, as inline. Falls back to inline decoding if
+/// the OS refuses a thread.
+fn pipeline(
+    decompressor: &mut Decompressor,
+    chunk: &[u8],
+    framer: &mut LineFramer,
+    lines: &mut Lines,
+) -> Result<()> {
+    use std::sync::mpsc;
+    let inflate = &mut *decompressor;
+    let spawned = std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(PIPELINE_DEPTH);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+        let inflater = std::thread::Builder::new()
+            .name("recall-inflate".to_owned())
+            .spawn_scoped(scope, move || {
+                inflate.feed(chunk, &mut |block| {
+                    let mut buffer = empty_rx.try_recv().unwrap_or_default();
+                    buffer.clear();
+                    buffer.extend_from_slice(block);
+                    // Fails only if the parser stopped receiving, which it does only once
+                    // this thread is done: nothing to do then.
+                    let _ = full_tx.send(buffer);
+                })
+            });
+        let Ok(inflater) = inflater else {
+            return None;
+        };
+        // Ends when the inflater returns (and drops its sender).
+        for block in full_rx {
+            framer.push(&block, lines);
+            let _ = empty_tx.send(block);
+        }
+        Some(inflater.join().unwrap_or_else(|_| {
+            Err(RecallError::Decompress {
+                codec: "inflate thread",
+                offset: 0,
+                reason: "the decompression thread panicked".to_owned(),
+            })
+        }))
+    });
+    match spawned {
+        Some(result) => result,
+        None => decompressor.feed(chunk, &mut |block| framer.push(block, lines)),
+    }
+}
+
 fn validate(o: &DecoderOptions) -> Result<()> {
     let bad = |field: &str, reason: &str| {
         Err(RecallError::Config {
@@ -529,9 +627,15 @@ fn validate(o: &DecoderOptions) -> Result<()> {
     if o.max_ratio == Some(0) {
         return bad("max_ratio", "must be at least 1");
     }
+    if o.max_columns == 0 || o.max_columns > MAX_COLUMNS_LIMIT {
+        return bad("max_columns", "must be between 1 and 65536");
+    }
     if let Some(schema) = &o.tsv_schema {
         if schema.is_empty() {
             return bad("tsv_schema", "must name at least one column");
+        }
+        if schema.len() > o.max_columns {
+            return bad("tsv_schema", "has more columns than max_columns");
         }
     }
     Ok(())
@@ -576,4 +680,227 @@ pub fn log_type_from_path(path: &str) -> Option<String> {
     let name = path.rsplit(['/', '\\']).next()?;
     let stem = name.split('.').next()?;
     log_spec(stem).map(|spec| spec.path.to_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Float64Type;
+    use arrow_array::Array;
+
+    use super::*;
+
+    fn run(
+        input: &[u8],
+        options: DecoderOptions,
+        chunk: usize,
+    ) -> (Vec<DecodedBatch>, DecodeStats, Vec<QuarantineEntry>) {
+        let mut decoder = ZeekDecoder::new(options).unwrap();
+        let mut batches = Vec::new();
+        for piece in input.chunks(chunk.max(1)) {
+            decoder.decode(piece).unwrap();
+            batches.extend(decoder.take_batches());
+        }
+        decoder.finish().unwrap();
+        batches.extend(decoder.take_batches());
+        let stats = *decoder.stats();
+        (batches, stats, decoder.take_quarantine())
+    }
+
+    fn reconciles(s: &DecodeStats) -> bool {
+        s.lines == s.records + s.quarantined + s.header_lines
+    }
+
+    #[test]
+    fn sparse_json_columns_are_filled_with_nulls_lazily() {
+        let input = b"{\"a\":1}\n{\"b\":\"x\"}\n{\"a\":2,\"b\":\"y\"}\n{\"c\":true}\n\
+            {\"a\":3,\"b\":\"z\",\"d\":}\n{\"d\":1.5}\n{\"b\":\"w\"}\n";
+        let options = DecoderOptions {
+            format: Format::Json,
+            ..DecoderOptions::default()
+        };
+        let (whole, stats, quarantine) = run(input, options.clone(), input.len());
+        assert_eq!((stats.records, stats.quarantined), (6, 1));
+        assert_eq!(quarantine[0].line, 5);
+        let batch = &whole[0].batch;
+        assert_eq!(batch.num_rows(), 6);
+        let a = batch
+            .column_by_name("a")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        let got: Vec<_> = a.iter().collect();
+        assert_eq!(got, [Some(1.0), None, Some(2.0), None, None, None]);
+        let b = batch.column_by_name("b").unwrap().as_string::<i32>();
+        let got: Vec<_> = b.iter().collect();
+        assert_eq!(got, [None, Some("x"), Some("y"), None, None, Some("w")]);
+        let d = batch.column_by_name("d").unwrap();
+        assert_eq!(d.null_count(), 5);
+        for chunk in 1..12 {
+            let (batches, split_stats, _) = run(input, options.clone(), chunk);
+            assert_eq!(split_stats.records, stats.records);
+            assert_eq!(batches[0].batch, *batch, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn distinct_json_keys_are_capped_and_memory_is_linear() {
+        let keys = 20_000;
+        let mut input = Vec::new();
+        for i in 0..keys {
+            input.extend_from_slice(format!("{{\"ts\":1714564800.0,\"k{i}\":{i}}}\n").as_bytes());
+        }
+        let options = DecoderOptions {
+            format: Format::Json,
+            ..DecoderOptions::default()
+        };
+        let (batches, stats, quarantine) = run(&input, options, 1 << 16);
+        assert!(reconciles(&stats));
+        // `ts` and k0..k1022 make 1,024 columns; every later key is one too many.
+        assert_eq!(stats.records, 1023);
+        assert_eq!(stats.quarantined, keys - 1023);
+        assert_eq!(quarantine[0].kind, QuarantineKind::TooManyColumns);
+        assert!(
+            quarantine[0].reason.contains("max_columns (1024)"),
+            "{}",
+            quarantine[0].reason
+        );
+        let bytes: usize = batches
+            .iter()
+            .map(|b| b.batch.get_array_memory_size())
+            .sum();
+        // 1,023 rows x 1,024 mostly-null columns: about 9 MB of cells, never rows x keys.
+        assert!(bytes < 32 << 20, "{bytes} bytes of arrays");
+
+        // A higher cap: batches are cut by cells, so no batch holds rows x keys either.
+        let options = DecoderOptions {
+            format: Format::Json,
+            max_columns: 1 << 16,
+            ..DecoderOptions::default()
+        };
+        let lines: Vec<&[u8]> = input.split_inclusive(|&b| b == b'\n').take(6_000).collect();
+        let (batches, stats, _) = run(&lines.concat(), options, 1 << 16);
+        assert_eq!(stats.records, 6_000);
+        assert!(batches.len() > 1);
+        for b in &batches {
+            let (rows, columns) = (b.batch.num_rows(), b.batch.num_columns());
+            assert!(
+                rows * columns <= MAX_BATCH_CELLS + rows + columns,
+                "{rows} x {columns}"
+            );
+        }
+    }
+
+    #[test]
+    fn tsv_header_with_too_many_columns_quarantines_its_block() {
+        let fields: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
+        let types = vec!["count"; 40].join("\t");
+        let row: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+        let mut input = format!(
+            "#fields\t{}\n#types\t{types}\n{}\n{}\n",
+            fields.join("\t"),
+            row.join("\t"),
+            row.join("\t")
+        );
+        input.push_str("#fields\tn\n#types\tcount\n7\n");
+        let options = DecoderOptions {
+            max_columns: 32,
+            ..DecoderOptions::default()
+        };
+        let (batches, stats, quarantine) = run(input.as_bytes(), options, 5);
+        assert!(reconciles(&stats));
+        assert_eq!((stats.records, stats.quarantined), (1, 2));
+        assert_eq!(quarantine[0].kind, QuarantineKind::TooManyColumns);
+        assert!(quarantine[0].reason.contains("declares 40 columns"));
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].batch.num_columns(), 1);
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// Results of one run: batches, stats, quarantine, and the error if any.
+    fn try_run(
+        input: &[u8],
+        options: DecoderOptions,
+        chunk: usize,
+    ) -> (
+        Vec<RecordBatch>,
+        DecodeStats,
+        Vec<QuarantineEntry>,
+        Option<String>,
+    ) {
+        let mut decoder = ZeekDecoder::new(options).unwrap();
+        let mut error = None;
+        for piece in input.chunks(chunk) {
+            if let Err(err) = decoder.decode(piece) {
+                error = Some(err.to_string());
+                break;
+            }
+        }
+        if error.is_none() {
+            error = decoder.finish().err().map(|e| e.to_string());
+        }
+        let batches = decoder
+            .take_batches()
+            .into_iter()
+            .map(|b| b.batch)
+            .collect();
+        let mut stats = *decoder.stats();
+        stats.bytes_in = 0;
+        (batches, stats, decoder.take_quarantine(), error)
+    }
+
+    #[test]
+    fn inflating_on_a_second_thread_gives_the_same_output() {
+        let mut text = b"#fields\tts\tn\ts\n#types\ttime\tcount\tset[string]\n".to_vec();
+        for i in 0..200_000u32 {
+            text.extend_from_slice(format!("{i}.5\t{i}\ta,b{}\n", i % 7).as_bytes());
+            if i % 50_000 == 7 {
+                text.extend_from_slice(b"bad line\n");
+            }
+        }
+        let mut packed = gzip(&text);
+        packed.extend(gzip(b"1.0\t1\t-\n"));
+        let inline = DecoderOptions {
+            inflate_thread: false,
+            batch_rows: 10_000,
+            ..DecoderOptions::default()
+        };
+        let threaded = DecoderOptions {
+            inflate_thread: true,
+            ..inline.clone()
+        };
+        let expected = try_run(&packed, inline.clone(), 1 << 20);
+        assert_eq!(expected.1.records, 200_001);
+        assert_eq!(expected.1.quarantined, 4);
+        assert!(expected.3.is_none());
+        for chunk in [PIPELINE_MIN_CHUNK, 100_003, 1 << 20, packed.len()] {
+            assert_eq!(
+                try_run(&packed, threaded.clone(), chunk),
+                expected,
+                "chunk {chunk}"
+            );
+        }
+        // A truncated stream: the same records, quarantine and error either way.
+        let cut = packed.get(..packed.len() / 2).unwrap();
+        let expected = try_run(cut, inline, 1 << 20);
+        assert!(expected.3.is_some());
+        assert_eq!(try_run(cut, threaded, 100_003), expected);
+    }
+
+    #[test]
+    fn max_columns_is_validated() {
+        for bad in [0, (1 << 16) + 1] {
+            let options = DecoderOptions {
+                max_columns: bad,
+                ..DecoderOptions::default()
+            };
+            assert!(ZeekDecoder::new(options).is_err());
+        }
+    }
 }

@@ -29,6 +29,9 @@ pub enum QuarantineKind {
     NoSchema,
     /// The last, incomplete line before a truncated or corrupt compressed stream ended.
     Truncated,
+    /// The line's schema would have more columns than `max_columns` (a TSV header block that
+    /// declares too many, or a JSON key that would add one column too many).
+    TooManyColumns,
 }
 
 impl QuarantineKind {
@@ -41,6 +44,7 @@ impl QuarantineKind {
             Self::LineTooLong => "line_too_long",
             Self::NoSchema => "no_schema",
             Self::Truncated => "truncated",
+            Self::TooManyColumns => "too_many_columns",
         }
     }
 }

@@ -146,6 +146,10 @@ pub(crate) struct TsvDecoder {
     tried_given: bool,
     /// Separator positions of the current line (reused buffer).
     positions: Vec<u32>,
+    max_columns: usize,
+    /// Columns declared by the current header block when it has more than `max_columns`: its
+    /// data lines are quarantined.
+    refused_columns: Option<usize>,
 }
 
 /// Why a row was refused.
@@ -176,6 +180,8 @@ impl TsvDecoder {
             given_schema: options.tsv_schema.clone(),
             tried_given: false,
             positions: Vec::new(),
+            max_columns: options.max_columns,
+            refused_columns: None,
         }
     }
 
@@ -207,6 +213,14 @@ impl TsvDecoder {
         if self.header_dirty {
             self.activate_header(out)?;
         }
+        if let Some(declared) = self.refused_columns {
+            let reason = format!(
+                "the header block declares {declared} columns, more than max_columns ({})",
+                self.max_columns
+            );
+            out.quarantine(number, offset, QuarantineKind::TooManyColumns, reason, line);
+            return Ok(());
+        }
         if self.active.is_none() && !self.tried_given {
             self.tried_given = true;
             self.activate_given();
@@ -232,7 +246,10 @@ impl TsvDecoder {
             &mut self.positions,
         ) {
             Ok(()) => {
-                if self.batch.record(out, line.len(), number) {
+                if self
+                    .batch
+                    .record(out, line.len(), number, active.columns.len())
+                {
                     self.cut(out)?;
                 }
             }
@@ -379,7 +396,13 @@ impl TsvDecoder {
             .collect();
         let log_type = self.path.clone().or_else(|| self.log_type.clone());
         self.cut(out)?;
-        self.active = Some(build_active(columns, log_type));
+        if columns.len() > self.max_columns {
+            self.refused_columns = Some(columns.len());
+            self.active = None;
+        } else {
+            self.refused_columns = None;
+            self.active = Some(build_active(columns, log_type));
+        }
         Ok(())
     }
 

@@ -52,6 +52,20 @@ enum Kind<'a> {
     Dict(Vec<usize>, Vec<Option<Box<[u8]>>>),
 }
 
+/// The pre-encoded JSON of one dictionary value (`None` = null).
+pub type EncodedValue = Option<Box<[u8]>>;
+
+/// How a column's rows appear in the documents of one batch (see [`ColumnWriter::presence`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// Null in every row: the key never appears.
+    Never,
+    /// Null in some rows.
+    Sometimes,
+    /// Never null; with the JSON text of the value when it is the same in every row.
+    Always(Option<Vec<u8>>),
+}
+
 /// Writes the JSON values of one column.
 pub struct ColumnWriter<'a> {
     nulls: Option<&'a NullBuffer>,
@@ -134,6 +148,11 @@ impl<'a> ColumnWriter<'a> {
                     Box::new(Self::for_array(list.values().as_ref(), name)?),
                 )
             }
+            // `normalized_keys` cannot map keys into an empty dictionary; such a column can
+            // only hold nulls.
+            DataType::Dictionary(_, _) if array.as_any_dictionary().values().is_empty() => {
+                Kind::Null
+            }
             DataType::Dictionary(_, _) => {
                 let dict = array.as_any_dictionary();
                 let values = dict.values();
@@ -163,6 +182,68 @@ impl<'a> ColumnWriter<'a> {
             nulls: array.nulls(),
             kind,
         })
+    }
+
+    /// How the rows `0..rows` of this column appear in documents, decided once per batch so
+    /// the row writer can skip null checks for columns without nulls and write constant
+    /// columns (`event.module`, `event.ingested`, ...) as part of the literal text around them.
+    pub fn presence(&self, rows: usize) -> Presence {
+        if rows == 0 || matches!(self.kind, Kind::Null) {
+            return Presence::Never;
+        }
+        if let Some(nulls) = self.nulls {
+            if nulls.null_count() >= rows {
+                return Presence::Never;
+            }
+            if nulls.null_count() > 0 {
+                return Presence::Sometimes;
+            }
+        }
+        let constant = match &self.kind {
+            Kind::Dict(keys, encoded) => {
+                let Some(first) = keys.first() else {
+                    return Presence::Never;
+                };
+                if keys.iter().all(|k| k == first) {
+                    match encoded.get(*first) {
+                        Some(Some(bytes)) => Some(bytes.to_vec()),
+                        _ => return Presence::Never,
+                    }
+                } else if keys
+                    .iter()
+                    .all(|k| encoded.get(*k).is_some_and(Option::is_some))
+                {
+                    None
+                } else {
+                    return Presence::Sometimes;
+                }
+            }
+            Kind::Timestamp(v, _) | Kind::Duration(v, _) | Kind::I64(v) => self.constant_bytes(v),
+            _ => None,
+        };
+        Presence::Always(constant)
+    }
+
+    /// The JSON of row 0 when every value of `values` equals it (no nulls: checked by the
+    /// caller). Stops at the first differing value, so a varying column costs a compare or two.
+    fn constant_bytes<T: PartialEq>(&self, values: &[T]) -> Option<Vec<u8>> {
+        let first = values.first()?;
+        if values.iter().all(|v| v == first) {
+            let mut out = Vec::new();
+            self.write(0, &mut out, &mut TimestampWriter::default());
+            Some(out)
+        } else {
+            None
+        }
+    }
+
+    /// For a dictionary column: its normalised keys (one per row) and the pre-encoded JSON of
+    /// each dictionary value (`None` = null).
+    pub fn dict_parts(&self) -> Option<(&[usize], &[EncodedValue])> {
+        match &self.kind {
+            Kind::Dict(keys, encoded) => Some((keys, encoded)),
+            _ => None,
+        }
     }
 
     /// Whether row `row` is null (absent).

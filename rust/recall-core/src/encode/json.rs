@@ -132,16 +132,56 @@ pub fn write_f32(out: &mut Vec<u8>, value: f32) {
     }
 }
 
-/// Append `n` as exactly `width` decimal digits (zero-padded; `n` must fit).
+/// `"00" "01" ... "99"`: two digits per division (timestamps print up to 9 fraction digits
+/// per value, so halving the divisions shows in the encoder's profile).
+static DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Powers of ten for unit digits 0..=9 (seconds to nanoseconds).
+const POW10: [u64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
 #[inline]
-fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
-    let start = out.len();
-    out.resize(start + width, b'0');
-    if let Some(slot) = out.get_mut(start..) {
-        for d in slot.iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
+fn pow10(exp: u32) -> u64 {
+    POW10.get(exp as usize).copied().unwrap_or(1_000_000_000)
+}
+
+/// Fill `slot` with the last `slot.len()` decimal digits of `n`, zero-padded.
+#[inline]
+fn fill_digits(slot: &mut [u8], mut n: u64) {
+    let mut pairs = slot.rchunks_exact_mut(2);
+    for pair in &mut pairs {
+        let d = (n % 100) as usize * 2;
+        pair.copy_from_slice(DIGIT_PAIRS.get(d..d + 2).unwrap_or(b"00"));
+        n /= 100;
+    }
+    if let Some(first) = pairs.into_remainder().first_mut() {
+        *first = b'0' + (n % 10) as u8;
+    }
+}
+
+/// Append `n` as exactly `width` decimal digits (zero-padded; `n` must fit; `width` <= 20).
+#[inline]
+fn push_digits(out: &mut Vec<u8>, n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let width = width.min(buf.len());
+    if let Some(slot) = buf.get_mut(..width) {
+        fill_digits(slot, n);
+        out.extend_from_slice(slot);
     }
 }
 
@@ -183,22 +223,41 @@ impl TimestampWriter {
     /// seconds (0 = s, 3 = ms, 6 = µs, 9 = ns). The fraction keeps the input's precision:
     /// nanosecond values print 9 digits when they have sub-microsecond digits and 6
     /// otherwise (Zeek's default resolution); other units print their own digits.
+    #[inline]
     pub fn write(&mut self, out: &mut Vec<u8>, value: i64, unit_digits: u32) {
-        let per_second = 10i64.pow(unit_digits);
+        let unit_digits = unit_digits.min(9);
+        let per_second = i64::try_from(pow10(unit_digits)).unwrap_or(1_000_000_000);
         let second = value.div_euclid(per_second);
         let frac = value.rem_euclid(per_second) as u64;
         if second != self.second {
             self.fill(second);
         }
-        out.push(b'"');
-        out.extend_from_slice(self.text.get(..self.len).unwrap_or(&[]));
         let min = if unit_digits == 9 { 6 } else { unit_digits };
-        let digits = frac_digits(frac, unit_digits, min);
+        let digits = frac_digits(frac, unit_digits, min) as usize;
+        // `"` + date and time (at most 26 bytes) + `.` + up to 9 digits + `Z"`: assembled on
+        // the stack and appended with one copy.
+        let mut buf = [0u8; 48];
+        let mut len = 0;
+        let mut put = |bytes: &[u8]| {
+            if let Some(slot) = buf.get_mut(len..len + bytes.len()) {
+                slot.copy_from_slice(bytes);
+                len += bytes.len();
+            }
+        };
+        put(b"\"");
+        put(self.text.get(..self.len).unwrap_or(&[]));
         if digits > 0 {
-            out.push(b'.');
-            push_digits(out, frac / 10u64.pow(unit_digits - digits), digits as usize);
+            put(b".");
+            if let Some(slot) = buf.get_mut(len..len + digits) {
+                fill_digits(slot, frac / pow10(unit_digits - digits as u32));
+                len += digits;
+            }
         }
-        out.extend_from_slice(b"Z\"");
+        if let Some(slot) = buf.get_mut(len..len + 2) {
+            slot.copy_from_slice(b"Z\"");
+            len += 2;
+        }
+        out.extend_from_slice(buf.get(..len).unwrap_or(&[]));
     }
 
     fn fill(&mut self, second: i64) {
@@ -235,7 +294,8 @@ impl TimestampWriter {
 /// seconds (`0.004266`, `-1.5`, `12.000000001`), exact, with at least 6 fraction digits for
 /// nanosecond input (Zeek prints intervals with 6). This is how Zeek users read intervals.
 pub fn write_seconds(out: &mut Vec<u8>, value: i64, unit_digits: u32) {
-    let per_second = 10u64.pow(unit_digits);
+    let unit_digits = unit_digits.min(9);
+    let per_second = pow10(unit_digits);
     if value < 0 {
         out.push(b'-');
     }
@@ -249,7 +309,7 @@ pub fn write_seconds(out: &mut Vec<u8>, value: i64, unit_digits: u32) {
     let digits = frac_digits(frac, unit_digits, min);
     if digits > 0 {
         out.push(b'.');
-        push_digits(out, frac / 10u64.pow(unit_digits - digits), digits as usize);
+        push_digits(out, frac / pow10(unit_digits - digits), digits as usize);
     }
 }
 

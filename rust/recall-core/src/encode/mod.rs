@@ -5,9 +5,11 @@
 //! must not import `decode` or `normalize` (it takes any batch whose column names are dotted
 //! document paths; [`ID_COLUMN`] and [`INDEX_COLUMN`] feed the action line).
 //!
-//! How it works: a [`NestingPlan`] is computed once per schema; each row is written straight
-//! into the body buffer (action line through the JSON writer, then the document by walking
-//! the plan). No `serde_json::Value`, no per-row allocation.
+//! How it works: a [`NestingPlan`] is computed once per schema and specialised per batch into a
+//! [`program::RowProgram`] (static text for keys, braces, commas and constant values; null
+//! checks only for columns that have nulls); each row is written straight into the body
+//! buffer (action line from a per-index pre-rendered prefix, then the document by running the
+//! program). No `serde_json::Value`, no per-row allocation.
 //!
 //! Chunking: a body holds at most `max_chunk_docs` documents and `max_chunk_bytes` bytes.
 //! The open chunk carries over from one batch to the next (bodies stay full when the decoder
@@ -15,16 +17,18 @@
 //! than `max_chunk_bytes` cannot be sent: it is reported in [`EncodeOutput::rejected`] with
 //! its record number and id (the caller dead-letters it) and never silently dropped.
 //!
-//! Action: [`Action::Index`] by default. Document ids are deterministic, so `index` makes a
-//! redelivered or replayed object overwrite its documents with the current pipeline's output
-//! (a replay after a mapping fix converges to the fixed documents; Elasticsearch's answer is
-//! a plain success, so nothing needs special-casing). `create` keeps the first copy and
-//! answers 409 for the rest, which a sink must count as "already indexed"; it is required for
-//! data streams and is available for deployments that prefer never to rewrite a document.
+//! Action: [`Action::Create`] by default, the same default as the pipeline's
+//! `elasticsearch.action`. Document ids are deterministic, so with `create` a redelivered,
+//! retried or replayed object finds its documents already there: Elasticsearch answers 409
+//! for each, which the sink counts as "already indexed" — nothing is written twice and a
+//! document, once acknowledged, is never rewritten by a later (possibly older) copy. It is also
+//! the only action data streams accept. `index` (create or overwrite) is available for a replay
+//! that must replace documents, e.g. after a mapping or normaliser fix.
 
 pub mod columns;
 pub mod json;
 pub mod plan;
+pub mod program;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -33,7 +37,7 @@ use crate::error::{RecallError, Result};
 use columns::ColumnWriter;
 use json::TimestampWriter;
 pub use plan::NestingPlan;
-use plan::Step;
+use program::{RowProgram, RowScratch};
 
 /// Name of the document id column (also in `normalize`; repeated so `encode` stands alone).
 pub const ID_COLUMN: &str = "_id";
@@ -49,10 +53,10 @@ pub const DEFAULT_MAX_CHUNK_DOCS: usize = 10_000;
 /// The bulk action for every document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Action {
-    /// `index`: create or overwrite (the default; see the module docs).
-    #[default]
+    /// `index`: create or overwrite.
     Index,
-    /// `create`: create only; an existing id answers 409.
+    /// `create`: create only; an existing id answers 409 (the default; see the module docs).
+    #[default]
     Create,
 }
 
@@ -94,7 +98,7 @@ pub struct EncodeConfig {
 impl Default for EncodeConfig {
     fn default() -> Self {
         Self {
-            action: Action::Index,
+            action: Action::default(),
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
             max_chunk_docs: DEFAULT_MAX_CHUNK_DOCS,
             default_index: None,
@@ -225,8 +229,7 @@ pub struct BulkEncoder {
     plan: Option<(SchemaRef, NestingPlan, Option<usize>, Option<usize>)>,
     open: Option<BulkChunk>,
     ts: TimestampWriter,
-    pending_opens: Vec<usize>,
-    need_comma: Vec<bool>,
+    scratch: RowScratch,
     action_prefix: Vec<u8>,
     spare: Option<Vec<u8>>,
 }
@@ -263,8 +266,7 @@ impl BulkEncoder {
             plan: None,
             open: None,
             ts: TimestampWriter::default(),
-            pending_opens: Vec::new(),
-            need_comma: Vec::new(),
+            scratch: RowScratch::default(),
             action_prefix,
             spare: None,
         })
@@ -292,8 +294,6 @@ impl BulkEncoder {
                     .filter(|(i, _)| Some(*i) != id_col && Some(*i) != index_col)
                     .map(|(i, f)| (i, f.name().as_str())),
             )?;
-            self.need_comma = vec![false; plan.max_depth + 1];
-            self.pending_opens = vec![0; plan.max_depth + 1];
             self.plan = Some((schema, plan, id_col, index_col));
         }
         let Some((_, plan, id_col, index_col)) = self.plan.take() else {
@@ -343,9 +343,27 @@ impl BulkEncoder {
             .collect::<Result<Vec<_>>>()?;
         let ids = id_col.and_then(|i| writers.get(i));
         let indices = index_col.and_then(|i| writers.get(i));
+        let program = RowProgram::compile(plan, &writers, batch.num_rows());
+        // The normaliser's index column is a dictionary with a few names per batch: render
+        // `{"<action>":{"_index":"<name>"` once per name, so a row's action line is one copy
+        // plus its id.
+        let index_dict = indices.and_then(ColumnWriter::dict_parts);
+        let prefixes: Vec<Option<Vec<u8>>> = index_dict
+            .map(|(_, encoded)| {
+                encoded
+                    .iter()
+                    .map(|name| {
+                        name.as_deref().map(|name| {
+                            let mut p = self.action_prefix.clone();
+                            p.extend_from_slice(name);
+                            p
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut output = EncodeOutput::default();
         let mut index_buf = Vec::with_capacity(64);
-        let mut id_buf = Vec::with_capacity(32);
 
         // Records must be consecutive inside a chunk.
         if let Some(open) = &self.open {
@@ -358,31 +376,44 @@ impl BulkEncoder {
 
         for row in 0..batch.num_rows() {
             let record = first_record + row as u64;
-            // Index name of the row, as a JSON string.
-            index_buf.clear();
-            match indices.filter(|w| !w.is_null(row)) {
-                Some(w) => w.write(row, &mut index_buf, &mut self.ts),
-                None => {
-                    if let Some(default) = &self.config.default_index {
-                        json::write_str(&mut index_buf, default);
-                    } else {
-                        output.rejected.push(RejectedDoc {
-                            record,
-                            id: ids.and_then(|w| w.str_value(row)).map(str::to_owned),
-                            reason: "no index name for this document".to_owned(),
-                        });
-                        if let Some(done) = self.finish() {
-                            output.chunks.push(done);
+            // Index name of the row as a JSON string, and its pre-rendered action prefix.
+            let from_dict = index_dict.and_then(|(keys, encoded)| {
+                if indices.is_some_and(|w| w.is_null(row)) {
+                    return None;
+                }
+                let key = *keys.get(row)?;
+                Some((
+                    prefixes.get(key)?.as_deref()?,
+                    encoded.get(key)?.as_deref()?,
+                ))
+            });
+            let (prefix, index_json): (Option<&[u8]>, &[u8]) = if let Some((p, name)) = from_dict {
+                (Some(p), name)
+            } else {
+                index_buf.clear();
+                match indices.filter(|w| !w.is_null(row)) {
+                    Some(w) => w.write(row, &mut index_buf, &mut self.ts),
+                    None => {
+                        if let Some(default) = &self.config.default_index {
+                            json::write_str(&mut index_buf, default);
+                        } else {
+                            output.rejected.push(RejectedDoc {
+                                record,
+                                id: ids.and_then(|w| w.str_value(row)).map(str::to_owned),
+                                reason: "no index name for this document".to_owned(),
+                            });
+                            if let Some(done) = self.finish() {
+                                output.chunks.push(done);
+                            }
+                            continue;
                         }
-                        continue;
                     }
                 }
-            }
-            id_buf.clear();
-            let id_text = ids.filter(|w| !w.is_null(row)).map(|w| {
-                w.write(row, &mut id_buf, &mut self.ts);
-                w.str_value(row).unwrap_or_default()
-            });
+                (None, &index_buf)
+            };
+            let id_writer = ids.filter(|w| !w.is_null(row));
+            let id_str = id_writer.and_then(|w| w.str_value(row));
+            let id_text = id_writer.map(|_| id_str.unwrap_or_default());
 
             if self.open.is_none() {
                 let body = self.new_body();
@@ -396,21 +427,26 @@ impl BulkEncoder {
                 continue;
             };
             let start = chunk.body.len();
-            chunk.body.extend_from_slice(&self.action_prefix);
-            chunk.body.extend_from_slice(&index_buf);
-            if !id_buf.is_empty() {
+            if let Some(prefix) = prefix {
+                chunk.body.extend_from_slice(prefix);
+            } else {
+                chunk.body.extend_from_slice(&self.action_prefix);
+                chunk.body.extend_from_slice(index_json);
+            }
+            if let Some(w) = id_writer {
                 chunk.body.extend_from_slice(b",\"_id\":");
-                chunk.body.extend_from_slice(&id_buf);
+                match id_str {
+                    Some(id) => json::write_str(&mut chunk.body, id),
+                    None => w.write(row, &mut chunk.body, &mut self.ts),
+                }
             }
             chunk.body.extend_from_slice(b"}}\n");
-            write_document(
+            program.write_row(
                 &mut chunk.body,
-                plan,
                 &writers,
                 row,
                 &mut self.ts,
-                &mut self.pending_opens,
-                &mut self.need_comma,
+                &mut self.scratch,
             );
             chunk.body.push(b'\n');
             let doc_len = chunk.body.len() - start;
@@ -442,13 +478,13 @@ impl BulkEncoder {
                     body,
                     ..BulkChunk::default()
                 };
-                add_doc_meta(&mut next, 0, id_text.unwrap_or_default(), &index_buf);
+                add_doc_meta(&mut next, 0, id_text.unwrap_or_default(), index_json);
                 if let Some(done) = self.open.replace(next) {
                     output.chunks.push(done);
                 }
             } else {
                 let offset = u32::try_from(start).unwrap_or(u32::MAX);
-                add_doc_meta(chunk, offset, id_text.unwrap_or_default(), &index_buf);
+                add_doc_meta(chunk, offset, id_text.unwrap_or_default(), index_json);
             }
             if self
                 .open
@@ -491,81 +527,4 @@ fn add_doc_meta(chunk: &mut BulkChunk, offset: u32, id: &str, index_json: &[u8])
             .index_names
             .push(String::from_utf8_lossy(name).into_owned());
     }
-}
-
-/// A plan key (`,"name":`) with or without its leading comma.
-#[inline]
-fn key_text(key: &[u8], comma: bool) -> &[u8] {
-    if comma {
-        key
-    } else {
-        key.get(1..).unwrap_or_default()
-    }
-}
-
-/// Write one row as a JSON object by walking the nesting plan. Objects open lazily: an
-/// object is written only once one of its leaves has a value.
-fn write_document(
-    out: &mut Vec<u8>,
-    plan: &NestingPlan,
-    writers: &[ColumnWriter<'_>],
-    row: usize,
-    ts: &mut TimestampWriter,
-    pending_opens: &mut [usize],
-    need_comma: &mut [bool],
-) {
-    out.push(b'{');
-    let mut depth = 0usize; // logical depth in the plan
-    let mut written = 0usize; // objects actually opened in the output
-    if let Some(first) = need_comma.first_mut() {
-        *first = false;
-    }
-    for (step_index, step) in plan.steps.iter().enumerate() {
-        match step {
-            Step::Open { .. } => {
-                depth += 1;
-                if let Some(slot) = pending_opens.get_mut(depth) {
-                    *slot = step_index;
-                }
-            }
-            Step::Close => {
-                if written == depth {
-                    out.push(b'}');
-                    written -= 1;
-                }
-                depth -= 1;
-            }
-            Step::Leaf { column, key } => {
-                let Some(writer) = writers.get(*column) else {
-                    continue;
-                };
-                if writer.is_null(row) {
-                    continue;
-                }
-                while written < depth {
-                    let comma = need_comma.get(written).copied().unwrap_or(false);
-                    if let Some(c) = need_comma.get_mut(written) {
-                        *c = true;
-                    }
-                    written += 1;
-                    if let Some(Step::Open { key }) =
-                        pending_opens.get(written).and_then(|i| plan.steps.get(*i))
-                    {
-                        out.extend_from_slice(key_text(key, comma));
-                    }
-                    out.push(b'{');
-                    if let Some(c) = need_comma.get_mut(written) {
-                        *c = false;
-                    }
-                }
-                let comma = need_comma.get(depth).copied().unwrap_or(false);
-                if let Some(c) = need_comma.get_mut(depth) {
-                    *c = true;
-                }
-                out.extend_from_slice(key_text(key, comma));
-                writer.write(row, out, ts);
-            }
-        }
-    }
-    out.push(b'}');
 }
