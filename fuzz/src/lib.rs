@@ -13,14 +13,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use arbitrary::{Result, Unstructured};
-use arrow_array::builder::{
-    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
-    StringDictionaryBuilder, UInt16Builder, UInt64Builder,
-};
+use arrow_array::builder::{ListBuilder, StringBuilder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    ArrayRef, DurationNanosecondArray, NullArray, RecordBatch, TimestampMicrosecondArray,
-    TimestampNanosecondArray,
+    ArrayRef, BooleanArray, DurationNanosecondArray, Float64Array, Int32Array, Int64Array,
+    NullArray, RecordBatch, StringArray, TimestampMicrosecondArray, TimestampNanosecondArray,
+    UInt16Array, UInt64Array,
 };
 use arrow_schema::{Field, Schema};
 use recall_core::encode::{BulkChunk, EncodeConfig, RejectedDoc};
@@ -164,115 +162,31 @@ pub fn column(u: &mut Unstructured, rows: usize) -> Result<ArrayRef> {
         Ok(nulls > 0 && u.int_in_range(0u8..=3)? < nulls)
     };
     let array: ArrayRef = match u.int_in_range(0u8..=12)? {
-        0 => {
-            let mut b = StringBuilder::new();
-            for _ in 0..rows {
-                if null(u)? {
-                    b.append_null();
-                } else {
-                    b.append_value(string(u)?);
-                }
-            }
-            Arc::new(b.finish())
-        }
-        1 => {
-            let mut b = Int64Builder::new();
-            for _ in 0..rows {
-                if null(u)? {
-                    b.append_null();
-                } else {
-                    b.append_value(u.arbitrary()?);
-                }
-            }
-            Arc::new(b.finish())
-        }
-        2 => {
-            let mut b = UInt16Builder::new();
-            for _ in 0..rows {
-                if null(u)? {
-                    b.append_null();
-                } else {
-                    b.append_value(u.arbitrary()?);
-                }
-            }
-            Arc::new(b.finish())
-        }
-        3 => {
-            let mut b = UInt64Builder::new();
-            for _ in 0..rows {
-                if null(u)? {
-                    b.append_null();
-                } else {
-                    b.append_value(u.arbitrary()?);
-                }
-            }
-            Arc::new(b.finish())
-        }
-        4 => {
-            let mut b = Int32Builder::new();
-            for _ in 0..rows {
-                if null(u)? {
-                    b.append_null();
-                } else {
-                    b.append_value(u.arbitrary()?);
-                }
-            }
-            Arc::new(b.finish())
-        }
-        5 => {
-            let mut b = Float64Builder::new();
-            for _ in 0..rows {
-                if null(u)? {
-                    b.append_null();
-                } else {
-                    let v = match u.int_in_range(0u8..=5)? {
-                        0 => f64::NAN,
-                        1 => f64::INFINITY,
-                        2 => f64::NEG_INFINITY,
-                        3 => -0.0,
-                        _ => u.arbitrary()?,
-                    };
-                    b.append_value(v);
-                }
-            }
-            Arc::new(b.finish())
-        }
-        6 => {
-            let mut b = BooleanBuilder::new();
-            for _ in 0..rows {
-                if null(u)? {
-                    b.append_null();
-                } else {
-                    b.append_value(u.arbitrary()?);
-                }
-            }
-            Arc::new(b.finish())
-        }
-        7 => {
-            let mut v = Vec::with_capacity(rows);
-            for _ in 0..rows {
-                v.push(if null(u)? { None } else { Some(time(u)?) });
-            }
-            Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC"))
-        }
-        8 => {
-            let mut v = Vec::with_capacity(rows);
-            for _ in 0..rows {
-                v.push(if null(u)? {
-                    None
-                } else {
-                    Some(time(u)? / 1000)
-                });
-            }
-            Arc::new(TimestampMicrosecondArray::from(v))
-        }
-        9 => {
-            let mut v = Vec::with_capacity(rows);
-            for _ in 0..rows {
-                v.push(if null(u)? { None } else { Some(u.arbitrary()?) });
-            }
-            Arc::new(DurationNanosecondArray::from(v))
-        }
+        0 => Arc::new(StringArray::from(optional(u, rows, &null, string)?)),
+        1 => Arc::new(Int64Array::from(optional(u, rows, &null, any)?)),
+        2 => Arc::new(UInt16Array::from(optional(u, rows, &null, any)?)),
+        3 => Arc::new(UInt64Array::from(optional(u, rows, &null, any)?)),
+        4 => Arc::new(Int32Array::from(optional(u, rows, &null, any)?)),
+        5 => Arc::new(Float64Array::from(optional(u, rows, &null, |u| {
+            Ok(match u.int_in_range(0u8..=5)? {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                2 => f64::NEG_INFINITY,
+                3 => -0.0,
+                _ => u.arbitrary()?,
+            })
+        })?)),
+        6 => Arc::new(BooleanArray::from(optional(u, rows, &null, any)?)),
+        7 => Arc::new(
+            TimestampNanosecondArray::from(optional(u, rows, &null, time)?).with_timezone("UTC"),
+        ),
+        8 => Arc::new(TimestampMicrosecondArray::from(optional(
+            u,
+            rows,
+            &null,
+            |u| Ok(time(u)? / 1000),
+        )?)),
+        9 => Arc::new(DurationNanosecondArray::from(optional(u, rows, &null, any)?)),
         10 => {
             let mut b = ListBuilder::new(StringBuilder::new());
             for _ in 0..rows {
@@ -305,6 +219,26 @@ pub fn column(u: &mut Unstructured, rows: usize) -> Result<ArrayRef> {
         _ => Arc::new(NullArray::new(rows)),
     };
     Ok(array)
+}
+
+/// `rows` values, each null when `null` says so and otherwise made by `value` (in that order,
+/// so a given input always builds the same column).
+fn optional<T>(
+    u: &mut Unstructured,
+    rows: usize,
+    null: &impl Fn(&mut Unstructured) -> Result<bool>,
+    mut value: impl FnMut(&mut Unstructured) -> Result<T>,
+) -> Result<Vec<Option<T>>> {
+    let mut values = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        values.push(if null(u)? { None } else { Some(value(u)?) });
+    }
+    Ok(values)
+}
+
+/// Any value of an `Arbitrary` type.
+fn any<T: for<'a> arbitrary::Arbitrary<'a>>(u: &mut Unstructured) -> Result<T> {
+    u.arbitrary()
 }
 
 /// A timestamp in nanoseconds: mostly plausible (1970..2100), sometimes any `i64`.

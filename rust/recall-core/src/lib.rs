@@ -8,6 +8,7 @@
 //! - Errors are values with context ([`error::RecallError`]); data paths never panic.
 #![forbid(unsafe_code)]
 
+mod decimal;
 pub mod decode;
 pub mod encode;
 pub mod error;

@@ -10,6 +10,7 @@
 //! such bytes, so TSV and JSON copies of the same traffic decode to the same text. Valid
 //! multi-byte sequences (whether raw or escaped as `\xc3\xa9` in TSV) become the characters.
 
+use crate::decimal::POW10;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -27,20 +28,6 @@ pub(crate) fn parse_decimal_nanos(s: &[u8], scale_nanos: i128) -> Option<i64> {
     }
     parse_decimal_nanos_wide(s, scale_nanos)
 }
-
-/// Powers of ten for scaling up to 9 fraction digits to nanoseconds.
-const POW10: [u64; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
 
 /// The common case of [`parse_decimal_nanos`] in 64-bit arithmetic: seconds with at most 12
 /// integer digits and at most 9 fraction digits (every Zeek `time` and `interval`). `None`

@@ -5,6 +5,8 @@
 //! No `serde_json::Value`, no format strings on the hot path: each call appends bytes.
 //! This module must not import Arrow; it knows nothing of columns or documents.
 
+use crate::decimal::POW10;
+
 /// What each byte needs inside a JSON string: 0 = copy, `b'u'` = `\u00XX`, else the
 /// character after a backslash.
 static ESCAPE: [u8; 256] = {
@@ -140,20 +142,6 @@ static DIGIT_PAIRS: &[u8; 200] = b"\
 4041424344454647484950515253545556575859\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
-
-/// Powers of ten for unit digits 0..=9 (seconds to nanoseconds).
-const POW10: [u64; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
 
 #[inline]
 fn pow10(exp: u32) -> u64 {
