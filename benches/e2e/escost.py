@@ -202,8 +202,10 @@ def install_rf_templates(es: str, pattern: str, name: str, *, codec: str | None)
         _http("PUT", f"{es}/_index_template/{tname}", body)
 
 
-def install_plain_template(es: str, prefix: str, *, keyword: bool, refresh: str | None) -> None:
-    """A template for ``prefix-*``: replicas 0, optionally strings as keyword only."""
+def plain_template(prefix: str, *, keyword: bool, refresh: str | None = None) -> dict[str, Any]:
+    """An index template for ``prefix-*``: replicas 0, optionally strings as keyword only (what
+    a user who writes one dynamic template gets; the default dynamic mapping indexes each
+    string twice, as ``text`` and ``keyword``)."""
     template: dict[str, Any] = {"settings": {"number_of_replicas": 0}}
     if refresh is not None:
         template["settings"]["refresh_interval"] = refresh
@@ -218,8 +220,16 @@ def install_plain_template(es: str, prefix: str, *, keyword: bool, refresh: str 
                 }
             ]
         }
-    body = {"index_patterns": [f"{prefix}-*"], "priority": 500, "template": template}
-    _http("PUT", f"{es}/_index_template/{prefix}", body)
+    return {"index_patterns": [f"{prefix}-*"], "priority": 500, "template": template}
+
+
+def install_plain_template(es: str, prefix: str, *, keyword: bool, refresh: str | None) -> None:
+    """Install :func:`plain_template` for ``prefix-*``."""
+    _http(
+        "PUT",
+        f"{es}/_index_template/{prefix}",
+        plain_template(prefix, keyword=keyword, refresh=refresh),
+    )
 
 
 def delete_prefix(es: str, prefix: str) -> None:

@@ -50,6 +50,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benches.e2e.escost import plain_template
+
 import recall_fast
 from recall_fast.bench import synth
 
@@ -108,19 +110,7 @@ def install_py_template(es: str, mapping: str) -> list[str]:
     Returns:
         The names installed.
     """
-    template: dict[str, Any] = {"settings": {"number_of_replicas": 0}}
-    if mapping == "keyword":
-        template["mappings"] = {
-            "dynamic_templates": [
-                {
-                    "strings": {
-                        "match_mapping_type": "string",
-                        "mapping": {"type": "keyword", "ignore_above": 8191},
-                    }
-                }
-            ]
-        }
-    body = {"index_patterns": [f"{PY_INDEX}-*"], "priority": 500, "template": template}
+    body = plain_template(PY_INDEX, keyword=mapping == "keyword")
     _http("PUT", f"{es}/_index_template/{PY_INDEX}", json.dumps(body).encode())
     return [f"_index_template/{PY_INDEX}"]
 
