@@ -195,10 +195,19 @@ impl ZeekType {
     }
 
     /// The Arrow field of a column: name as Zeek writes it, nullable, `zeek.type` metadata.
+    ///
+    /// A NUL byte in the name (only hostile or corrupt input has one: Zeek escapes control
+    /// bytes in headers) is written as Zeek's escape `\x00`: the Arrow C Data Interface carries
+    /// names as C strings, so a raw NUL would make every export of the batch fail.
     pub fn arrow_field(&self, name: &str) -> Field {
         let mut metadata = HashMap::with_capacity(1);
         metadata.insert(ZEEK_TYPE_KEY.to_owned(), self.normalized_name());
-        Field::new(name, self.arrow_type(), true).with_metadata(metadata)
+        let field = if name.contains('\0') {
+            Field::new(name.replace('\0', "\\x00"), self.arrow_type(), true)
+        } else {
+            Field::new(name, self.arrow_type(), true)
+        };
+        field.with_metadata(metadata)
     }
 }
 
@@ -259,6 +268,13 @@ mod tests {
         let nested = ZeekType::parse("vector[set[string]]");
         assert_eq!(nested.to_string(), "vector[set[string]]");
         assert!(matches!(nested.scalar(), ZeekScalar::Other(_)));
+    }
+
+    #[test]
+    fn nul_in_a_field_name_becomes_zeek_escape() {
+        let field = ZeekType::parse("string").arrow_field("a\0b");
+        assert_eq!(field.name(), "a\\x00b");
+        assert_eq!(ZeekType::parse("string").arrow_field("ab").name(), "ab");
     }
 
     #[test]
