@@ -26,6 +26,7 @@ from recall_fast import _native
 from recall_fast.config import Config, load
 from recall_fast.metrics import Metrics
 from recall_fast.orchestration.worker import serve
+from tests.services.fixtures import route_bucket_to_queue
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -179,15 +180,7 @@ async def stack(aws_session, moto_server, es_node, tmp_path, monkeypatch) -> Asy
         await s3.create_bucket(Bucket=bucket)
         dlq = (await sqs.create_queue(QueueName=f"recall-{suffix}-dlq"))["QueueUrl"]
         queue = (await sqs.create_queue(QueueName=f"recall-{suffix}"))["QueueUrl"]
-        arn = (await sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"]))[
-            "Attributes"
-        ]["QueueArn"]
-        await s3.put_bucket_notification_configuration(
-            Bucket=bucket,
-            NotificationConfiguration={
-                "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
-            },
-        )
+        await route_bucket_to_queue(s3, sqs, bucket, queue)
         es = Elasticsearch(es_node.url, request_timeout=60)
         tenants = (f"a{suffix}", f"g{suffix}")
         st = Stack(s3, sqs, es, es_node.url, moto_server.url, bucket, queue, dlq, tenants, tmp_path)

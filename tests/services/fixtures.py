@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiobotocore.session import AioSession, get_session
@@ -30,6 +31,26 @@ from tests.services.tls_proxy import TlsProxy, make_pki
 ES_URL_ENV = "RECALL_ES_URL"
 AWS_ENDPOINT_URL_ENV = "RECALL_AWS_ENDPOINT_URL"
 JAVA_HOME_ENV = "RECALL_ES_JAVA_HOME"
+
+
+async def route_bucket_to_queue(s3: Any, sqs: Any, bucket: str, queue_url: str) -> None:
+    """Send the bucket's ObjectCreated notifications to the queue, as an operator would on AWS.
+
+    Args:
+        s3: aiobotocore S3 client.
+        sqs: aiobotocore SQS client.
+        bucket: Existing bucket.
+        queue_url: Existing queue.
+    """
+    attributes = await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    await s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {"QueueArn": attributes["Attributes"]["QueueArn"], "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

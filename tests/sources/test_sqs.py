@@ -21,6 +21,7 @@ from recall_fast.sources.sqs import (
     retry_decision,
 )
 from recall_fast.types import ObjectCounts, ObjectRef, Outcome, OutcomeKind, Resume
+from tests.services.fixtures import route_bucket_to_queue
 
 
 @pytest.mark.parametrize(
@@ -281,15 +282,7 @@ async def test_real_s3_notification_key_is_decoded_and_readable(sqs, s3, queues)
     bucket = f"b-{uuid.uuid4().hex[:10]}"
     key = "acme/sensor 1/c++ café=1.log"
     await s3.create_bucket(Bucket=bucket)
-    arn = (await sqs.get_queue_attributes(QueueUrl=queues.url, AttributeNames=["QueueArn"]))[
-        "Attributes"
-    ]["QueueArn"]
-    await s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
-        },
-    )
+    await route_bucket_to_queue(s3, sqs, bucket, queues.url)
     await s3.put_object(Bucket=bucket, Key=key, Body=b"#separator \\x09\n")
     source, _ = make_source(sqs, s3, queues)
     (delivery,) = await take(source, 1)
