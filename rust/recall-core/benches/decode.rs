@@ -23,6 +23,10 @@ use std::time::Instant;
 
 use recall_core::decode::{DecoderOptions, ZeekDecoder};
 
+// The allocator the Python extension uses (rust/recall-py/src/lib.rs), so the numbers match.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn data_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("RECALL_ZEEK_DATA") {
         return PathBuf::from(dir);

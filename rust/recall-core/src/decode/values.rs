@@ -132,7 +132,46 @@ fn parse_decimal_nanos_wide(s: &[u8], scale_nanos: i128) -> Option<i64> {
 /// Seconds -> nanoseconds: exact decimal, or through `f64` with an exponent.
 #[inline]
 pub(crate) fn parse_seconds_nanos(s: &[u8]) -> Option<i64> {
-    parse_number_nanos(s, NANOS_PER_SEC)
+    // Zeek's own `1521911720.865716` first: no exponent search for the common case.
+    parse_zeek_time(s)
+        .or_else(|| parse_seconds_fast(s))
+        .or_else(|| parse_number_nanos(s, NANOS_PER_SEC))
+}
+
+/// The exact shape Zeek writes every `time` in, `DDDDDDDDDD.DDDDDD` (epoch seconds, 10 integer
+/// and 6 fraction digits), parsed 8 digits at a time. `None` for anything else (the general
+/// parsers decide) and for values past `i64` nanoseconds.
+#[inline]
+fn parse_zeek_time(s: &[u8]) -> Option<i64> {
+    let s: &[u8; 17] = s.try_into().ok()?;
+    let [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, dot, f0, f1, f2, f3, f4, f5] = *s;
+    if dot != b'.' {
+        return None;
+    }
+    let high = eight_digits([a0, a1, a2, a3, a4, a5, a6, a7])?;
+    let low = eight_digits([b'0', b'0', b'0', b'0', b'0', b'0', a8, a9])?;
+    let frac = eight_digits([b'0', b'0', f0, f1, f2, f3, f4, f5])?;
+    // At most 9,999,999,999 s: 1e19 ns still fits in u64, the i64 check is the range check.
+    let nanos = (high * 100 + low) * 1_000_000_000 + frac * 1_000;
+    i64::try_from(nanos).ok()
+}
+
+/// Eight ASCII digits (most significant first) as a number, or `None` if any byte is not a
+/// digit. SWAR: the digit check and the conversion work on all eight bytes at once.
+#[inline]
+fn eight_digits(bytes: [u8; 8]) -> Option<u64> {
+    let v = u64::from_le_bytes(bytes);
+    // Every byte 0x30..=0x39: high nibble 3, and still 3 after adding 6.
+    let high = v & 0xf0f0_f0f0_f0f0_f0f0;
+    let carry = (v.wrapping_add(0x0606_0606_0606_0606) & 0xf0f0_f0f0_f0f0_f0f0) >> 4;
+    if high | carry != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    let mut x = v & 0x0f0f_0f0f_0f0f_0f0f;
+    x = (x.wrapping_mul(10) + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+    x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_ffff_0000_ffff;
+    x = x.wrapping_mul(10_000) + (x >> 32);
+    Some(x & 0xffff_ffff)
 }
 
 /// A number of seconds or milliseconds, exactly, also with an exponent (Zeek prints large
@@ -293,7 +332,7 @@ fn push_display(out: &mut Vec<u8>, value: &impl std::fmt::Display) {
 
 /// Dotted quad with no leading zeros, each part <= 255.
 #[inline]
-fn is_canonical_ipv4(s: &[u8]) -> bool {
+pub(crate) fn is_canonical_ipv4(s: &[u8]) -> bool {
     if s.len() < 7 || s.len() > 15 {
         return false;
     }
@@ -434,39 +473,6 @@ pub(crate) fn scan_tsv_line(line: &[u8]) -> LineScan {
     }
 }
 
-/// Positions of every `separator` byte in `line` (appended to `out`) and the [`LineScan`].
-/// Separators are found 8 bytes at a time (SWAR: a word compare that marks equal bytes,
-/// then one step per separator through the marks), which beats a per-field `memchr` on
-/// Zeek's many short fields and needs no `unsafe`.
-#[inline]
-pub(crate) fn split_tsv_line(line: &[u8], separator: u8, out: &mut Vec<u32>) -> LineScan {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    out.clear();
-    let splat = ONES * u64::from(separator);
-    let mut base = 0u32;
-    let mut words = line.chunks_exact(8);
-    for word in &mut words {
-        let Ok(bytes) = <[u8; 8]>::try_from(word) else {
-            break;
-        };
-        let x = u64::from_le_bytes(bytes) ^ splat;
-        // High bit of each byte set exactly where the byte of x is zero.
-        let mut marks = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
-        while marks != 0 {
-            out.push(base + marks.trailing_zeros() / 8);
-            marks &= marks - 1;
-        }
-        base += 8;
-    }
-    for (i, &b) in words.remainder().iter().enumerate() {
-        if b == separator {
-            out.push(base + i as u32);
-        }
-    }
-    scan_tsv_line(line)
-}
-
 /// `\xNN` with lowercase hex, as Zeek writes it.
 pub(crate) fn push_hex_escape(out: &mut Vec<u8>, b: u8) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -567,6 +573,45 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zeek_time_shape_matches_the_general_parser() {
+        for text in [
+            &b"1521911720.865716"[..],
+            b"0000000000.000000",
+            b"9223372036.854775",
+            b"9223372037.000000",
+            b"9999999999.999999",
+            b"1521911720.86571x",
+            b"152191172/.865716",
+            b"1521911720:865716",
+            b"15219117:0.865716",
+            b"-521911720.865716",
+        ] {
+            let general = parse_seconds_fast(text);
+            assert_eq!(parse_zeek_time(text).or(general), general, "{text:?}");
+        }
+        assert_eq!(
+            parse_zeek_time(b"1521911720.865716"),
+            Some(1_521_911_720_865_716_000)
+        );
+        assert_eq!(parse_zeek_time(b"9999999999.999999"), None);
+        assert_eq!(parse_zeek_time(b"15219117200865716"), None);
+        for n in [0u64, 7, 10_000_000, 12_345_678, 99_999_999] {
+            let text = format!("{n:08}");
+            let bytes: [u8; 8] = text.as_bytes().try_into().unwrap();
+            assert_eq!(eight_digits(bytes), Some(n));
+        }
+        for bad in [
+            *b"1234567:",
+            *b"/1234567",
+            *b"12 45678",
+            *b"\xff2345678",
+            *b"1234567\x99",
+        ] {
+            assert_eq!(eight_digits(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn decimal_times_are_exact() {
