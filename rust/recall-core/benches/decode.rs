@@ -23,10 +23,6 @@ use std::time::Instant;
 
 use recall_core::decode::{DecoderOptions, ZeekDecoder};
 
-// The allocator the Python extension uses (rust/recall-py/src/lib.rs), so the numbers match.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn data_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("RECALL_ZEEK_DATA") {
         return PathBuf::from(dir);
@@ -103,6 +99,15 @@ fn decode_all(input: &[u8]) -> u64 {
     decoder.stats().records
 }
 
+/// Rounds of `tsv-plain`: `RECALL_BENCH_ROUNDS=1` for instruction counts under
+/// `valgrind --tool=callgrind` (stable on a noisy machine, unlike times).
+fn rounds() -> usize {
+    std::env::var("RECALL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10)
+}
+
 /// `RECALL_BENCH_ONLY=inflate|tsv|json` runs one part (for profiling).
 fn wanted(part: &str) -> bool {
     std::env::var("RECALL_BENCH_ONLY").map_or(true, |only| only == part)
@@ -115,7 +120,7 @@ fn main() {
         return; // for subtracting corpus preparation from a CPU-time profile
     }
     if std::env::var("RECALL_BENCH_ONLY").as_deref() == Ok("tsv-plain") {
-        let plain = best(10, tsv.len(), || {
+        let plain = best(rounds(), tsv.len(), || {
             decode_all(&tsv);
         });
         eprintln!("ZeekDecoder TSV -> Arrow: plain {plain:.0} MB/s");

@@ -15,14 +15,6 @@ mod processor;
 mod schema;
 mod synth;
 
-/// Every buffer the extension allocates (Arrow batches, bulk bodies) comes from mimalloc: it
-/// keeps freed pages for the next batch, where glibc hands each batch's large buffers back to
-/// the kernel and faults fresh zeroed pages in again (measured with the decode and encode
-/// benches). Buffers exported to pyarrow are freed through their release callback, which runs
-/// Rust's `drop`, so they always return to this allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The native module `recall_fast._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
