@@ -94,17 +94,25 @@ impl Validity {
     }
 }
 
-/// Bytes of 0/1 into an LSB-first bitmap (Arrow's layout).
+/// Bytes of 0/1 into an LSB-first bitmap (Arrow's layout), 8 bytes at a time: the multiply
+/// gathers the low bit of each byte of the word into its top byte, in order.
 fn pack_bits(bytes: &[u8]) -> Buffer {
-    let packed: Vec<u8> = bytes
-        .chunks(8)
-        .map(|chunk| {
-            chunk
-                .iter()
-                .enumerate()
-                .fold(0u8, |bits, (i, &b)| bits | ((b & 1) << i))
-        })
-        .collect();
+    let mut packed = Vec::with_capacity(bytes.len().div_ceil(8));
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_le_bytes(eight) & 0x0101_0101_0101_0101;
+        packed.push((x.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8);
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let bits = rest
+            .iter()
+            .enumerate()
+            .fold(0u8, |bits, (i, &b)| bits | ((b & 1) << i));
+        packed.push(bits);
+    }
     Buffer::from_vec(packed)
 }
 
@@ -488,6 +496,21 @@ mod tests {
     use arrow_array::Array;
 
     use super::*;
+
+    #[test]
+    fn pack_bits_is_lsb_first_for_every_length() {
+        for len in 0usize..40 {
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| u8::from(i % 3 == 0 || i % 7 == 1))
+                .collect();
+            let packed = pack_bits(&bytes);
+            assert_eq!(packed.len(), len.div_ceil(8));
+            for (i, &b) in bytes.iter().enumerate() {
+                let bit = packed.as_slice()[i / 8] >> (i % 8) & 1;
+                assert_eq!(bit, b, "len {len} bit {i}");
+            }
+        }
+    }
 
     #[test]
     fn validity_and_bools_pack_into_arrow_bitmaps() {
