@@ -163,8 +163,8 @@ impl<T: ArrowNativeType> Prim<T> {
     }
 }
 
-/// Bytes a value copy may write past the value's end (then cut back): the TSV decoder copies
-/// short values as fixed 16- or 32-byte blocks.
+/// Bytes a value copy may write past the value's end (then cut back): both decoders copy
+/// short values as fixed blocks of up to 32 bytes.
 pub(crate) const TEXT_COPY_SLACK: usize = 32;
 
 /// A UTF-8 column: `values` holds the bytes, `offsets` one entry per row plus the leading 0.

@@ -9,12 +9,22 @@
 //! and keep that type for the rest of the file.
 //!
 //! Why a purpose-built scanner instead of a JSON library: Zeek objects are flat, and their
-//! keys come in the same order on every line. The scanner predicts each key from the
-//! previous row (one `memcmp` instead of a hash lookup) and parses each value straight into
-//! its column builder, without a DOM or intermediate strings. It still validates the JSON
-//! grammar of each line (strings, escapes, numbers, nesting); a line that is not exactly one
-//! JSON object is quarantined. Deviation: raw control characters inside strings are
-//! accepted (Zeek escapes them; being lenient loses nothing).
+//! keys come in the same order on every line. The scanner predicts each key from the key
+//! before it in the previous row and checks the prediction with a few word compares of the
+//! quoted key (no scan, no hash lookup; a miss falls back to the general key path), then
+//! parses each value straight into its column builder, without a DOM or intermediate
+//! strings. It still validates the JSON grammar of each line (strings, escapes, numbers,
+//! nesting); a line that is not exactly one JSON object is quarantined. Deviation: raw
+//! control characters inside strings are accepted (Zeek escapes them; being lenient loses
+//! nothing).
+//!
+//! Fast paths, each for the common shape only and falling back to the general code (which
+//! also writes the error messages) with the cursor unchanged, so output is the same either
+//! way (the tests below compare them): strings without escapes are found 8 bytes at a time
+//! and copied as fixed windows; integers, seconds (to exact nanoseconds) and doubles
+//! (Clinger's exact case) are converted while they are scanned; addresses and ISO-8601
+//! times are read from the line without a copy. Together about 1.4-1.5x the previous
+//! scanner on the benchmark corpus (mostly `dns`).
 //!
 //! Memory: a column is filled with nulls lazily, only when it gets its next value or at the
 //! batch cut, so a row costs the keys it has, not the columns the schema has accumulated (a
@@ -31,11 +41,12 @@ use arrow_schema::{Schema, SchemaRef};
 use super::builders::{Column, Text};
 use super::quarantine::QuarantineKind;
 use super::values::{
-    fix_utf8_tail, is_plain_text_byte, parse_f64, parse_i64, parse_iso8601_nanos,
-    parse_number_nanos, parse_port, parse_u64, push_canonical_addr, push_canonical_subnet,
-    push_hex_escape,
+    fix_utf8_tail, is_canonical_ipv4, is_plain_text_byte, parse_f64, parse_i64,
+    parse_iso8601_nanos, parse_number_nanos, parse_port, parse_u64, push_canonical_addr,
+    push_canonical_subnet, push_hex_escape,
 };
 use super::{BatchState, DecoderOptions, JsonTime, Output};
+use crate::decimal::POW10;
 use crate::error::Result;
 use crate::schema::registry::{field_spec, log_spec};
 use crate::schema::zeek::{ZeekScalar, ZeekType, ZEEK_INFERRED_KEY, ZEEK_PATH_KEY, ZEEK_TYPE_KEY};
@@ -52,6 +63,10 @@ struct JsonColumn {
     /// Rows of the current batch written to `column` (values and nulls); the rows after it,
     /// up to the batch's row count, are nulls not written yet.
     rows: usize,
+    /// The key as it appears in a line, for the predicted-key compare.
+    quoted: QuotedKey,
+    /// `_path`, whose value may switch the log type.
+    is_path: bool,
 }
 
 impl JsonColumn {
@@ -71,14 +86,18 @@ pub(crate) struct JsonDecoder {
     log_type: Option<String>,
     columns: Vec<JsonColumn>,
     index: HashMap<Vec<u8>, usize>,
-    /// Column index seen at each key position in the previous row.
-    predicted: Vec<usize>,
+    /// Key prediction: `next[0]` is the column whose key opened the previous row, `next[c + 1]`
+    /// the column whose key followed column `c` last time (`usize::MAX`: none yet). Following
+    /// the previous key rather than the key position keeps the prediction right after an
+    /// optional field is left out (Zeek omits unset fields).
+    next: Vec<usize>,
     /// Row stamp per column: equals `row_stamp` when the column got a value in this row.
     filled: Vec<u64>,
     row_stamp: u64,
     schema: Option<SchemaRef>,
     initialized: bool,
     time_scale: i128,
+    iso_minute: IsoMinute,
     max_columns: usize,
     batch: BatchState,
 }
@@ -99,7 +118,7 @@ impl JsonDecoder {
             log_type: options.log_type.clone(),
             columns: Vec::new(),
             index: HashMap::new(),
-            predicted: Vec::new(),
+            next: vec![usize::MAX],
             filled: Vec::new(),
             row_stamp: 0,
             schema: None,
@@ -108,6 +127,7 @@ impl JsonDecoder {
                 JsonTime::Auto => 1_000_000_000,
                 JsonTime::Millis => 1_000_000,
             },
+            iso_minute: IsoMinute::default(),
             max_columns: options.max_columns,
             batch: BatchState::default(),
         }
@@ -117,7 +137,8 @@ impl JsonDecoder {
     fn reset_columns(&mut self) {
         self.columns.clear();
         self.index.clear();
-        self.predicted.clear();
+        self.next.clear();
+        self.next.push(usize::MAX);
         self.filled.clear();
         self.schema = None;
         self.initialized = true;
@@ -132,14 +153,19 @@ impl JsonDecoder {
         let column = Column::new(&ty);
         let idx = self.columns.len();
         self.index.insert(name.as_bytes().to_vec(), idx);
+        let quoted = QuotedKey::new(&name);
+        let is_path = name == "_path";
         self.columns.push(JsonColumn {
             name,
             ty,
             inferred,
             column,
             rows: 0,
+            quoted,
+            is_path,
         });
         self.filled.push(0);
+        self.next.push(usize::MAX);
         self.schema = None;
         idx
     }
@@ -247,6 +273,7 @@ impl JsonDecoder {
                 self.index.remove(c.name.as_bytes());
             }
             self.filled.truncate(columns_before);
+            self.next.truncate(columns_before + 1);
             self.schema = None;
         }
     }
@@ -295,27 +322,39 @@ impl JsonDecoder {
             return Err(invalid("line is not a JSON object"));
         }
         p.ws();
-        let mut position = 0usize;
+        // Slot in `next` of the previous key's column (0: row start).
+        let mut prev = 0usize;
         if !p.eat(b'}') {
             loop {
                 p.ws();
-                let escaped_key: Vec<u8>;
-                let key: &[u8] = match p.key()? {
-                    Key::Raw(a, b) => line.get(a..b).unwrap_or_default(),
-                    Key::Escaped(owned) => {
-                        escaped_key = owned;
-                        &escaped_key
-                    }
-                };
-                p.ws();
-                if !p.eat(b':') {
-                    return Err(invalid(format!("expected ':' at byte {}", p.i)));
-                }
-                p.ws();
-                let idx = if let Some(idx) = self.lookup(key, position) {
-                    idx
+                let guess = self.next.get(prev).copied().unwrap_or(usize::MAX);
+                let idx = if let Some(len) = self
+                    .columns
+                    .get(guess)
+                    .and_then(|c| p.at_key(&c.quoted).then_some(c.quoted.bytes.len()))
+                {
+                    // The predicted key and its colon, compared raw (the usual case): no scan,
+                    // no hash.
+                    p.i += len;
+                    p.ws();
+                    guess
                 } else {
-                    {
+                    let escaped_key: Vec<u8>;
+                    let key: &[u8] = match p.key()? {
+                        Key::Raw(a, b) => line.get(a..b).unwrap_or_default(),
+                        Key::Escaped(owned) => {
+                            escaped_key = owned;
+                            &escaped_key
+                        }
+                    };
+                    p.ws();
+                    if !p.eat(b':') {
+                        return Err(invalid(format!("expected ':' at byte {}", p.i)));
+                    }
+                    p.ws();
+                    if let Some(&idx) = self.index.get(key) {
+                        idx
+                    } else {
                         let Some(idx) = self.new_column(key, &p)? else {
                             // Unknown field with a null first value: nothing to type yet.
                             p.skip_value(0)?;
@@ -331,12 +370,10 @@ impl JsonDecoder {
                         idx
                     }
                 };
-                if let Some(slot) = self.predicted.get_mut(position) {
+                if let Some(slot) = self.next.get_mut(prev) {
                     *slot = idx;
-                } else {
-                    self.predicted.push(idx);
                 }
-                position += 1;
+                prev = idx + 1;
                 let Some(filled) = self.filled.get_mut(idx) else {
                     return Err(invalid("internal: column index out of range"));
                 };
@@ -350,7 +387,7 @@ impl JsonDecoder {
                 };
                 col.pad(rows);
                 col.rows = rows + 1;
-                if col.name == "_path" {
+                if col.is_path {
                     if let Some(path) = p.peek_plain_string() {
                         if self.log_type.as_deref().map(str::as_bytes) != Some(path) {
                             return Err(RowError::Switch(
@@ -359,7 +396,9 @@ impl JsonDecoder {
                         }
                     }
                 }
-                if let Err(why) = parse_value(&mut p, &mut col.column, self.time_scale, ascii) {
+                let iso = &mut self.iso_minute;
+                if let Err(why) = parse_value(&mut p, &mut col.column, self.time_scale, iso, ascii)
+                {
                     return Err(match why {
                         ValueError::Syntax(reason) => invalid(reason),
                         ValueError::Type(reason) => RowError::Bad(
@@ -386,20 +425,6 @@ impl JsonDecoder {
             )));
         }
         Ok(())
-    }
-
-    #[inline]
-    fn lookup(&self, key: &[u8], position: usize) -> Option<usize> {
-        if let Some(&idx) = self.predicted.get(position) {
-            if self
-                .columns
-                .get(idx)
-                .is_some_and(|c| c.name.as_bytes() == key)
-            {
-                return Some(idx);
-            }
-        }
-        self.index.get(key).copied()
     }
 
     /// A column for a key not seen before: registry type, else inferred from the value.
@@ -452,6 +477,7 @@ fn parse_value(
     p: &mut Parser<'_>,
     column: &mut Column,
     time_scale: i128,
+    iso: &mut IsoMinute,
     ascii: bool,
 ) -> std::result::Result<(), ValueError> {
     if p.peek() == Some(b'n') {
@@ -461,6 +487,15 @@ fn parse_value(
     }
     match column {
         Column::Text(t) => {
+            if let Some((a, b)) = p.plain_string_range() {
+                let start = t.values.len();
+                push_from_line(&mut t.values, p.s, a, b);
+                if !ascii {
+                    fix_utf8_tail(&mut t.values, start);
+                }
+                t.commit();
+                return Ok(());
+            }
             match p.peek() {
                 Some(b'"') => {
                     let start = t.values.len();
@@ -494,6 +529,19 @@ fn parse_value(
         Column::Addr(t) => parse_address(p, t, true),
         Column::Subnet(t) => parse_address(p, t, false),
         Column::Time(v) => {
+            let at = p.i;
+            let fast = if p.peek() == Some(b'"') {
+                p.plain_string().and_then(|text| iso.nanos(text))
+            } else if time_scale == 1_000_000_000 {
+                p.plain_seconds_nanos()
+            } else {
+                None
+            };
+            if let Some(nanos) = fast {
+                v.push(nanos);
+                return Ok(());
+            }
+            p.i = at;
             let nanos = if p.peek() == Some(b'"') {
                 let mut buf = Vec::with_capacity(32);
                 p.string_into(&mut buf).map_err(ValueError::Syntax)?;
@@ -511,6 +559,10 @@ fn parse_value(
             Ok(())
         }
         Column::Interval(v) => {
+            if let Some(nanos) = p.plain_seconds_nanos() {
+                v.push(nanos);
+                return Ok(());
+            }
             let n = p
                 .number()
                 .map_err(|()| type_error("an interval (seconds)", p))?;
@@ -521,21 +573,39 @@ fn parse_value(
             Ok(())
         }
         Column::Count(v) => {
+            if let Some(n) = p.plain_u64() {
+                v.push(n);
+                return Ok(());
+            }
             let n = p.number().map_err(|()| type_error("a count", p))?;
             v.push(parse_u64(n).ok_or_else(|| type_error("an unsigned integer", p))?);
             Ok(())
         }
         Column::Int(v) => {
+            if let Some(n) = p.plain_i64() {
+                v.push(n);
+                return Ok(());
+            }
             let n = p.number().map_err(|()| type_error("an int", p))?;
             v.push(parse_i64(n).ok_or_else(|| type_error("a signed integer", p))?);
             Ok(())
         }
         Column::Port(v) => {
+            let at = p.i;
+            if let Some(port) = p.plain_u64().and_then(|n| u16::try_from(n).ok()) {
+                v.push(port);
+                return Ok(());
+            }
+            p.i = at;
             let n = p.number().map_err(|()| type_error("a port", p))?;
             v.push(parse_port(n).ok_or_else(|| type_error("a port (0..65535)", p))?);
             Ok(())
         }
         Column::Double(v) => {
+            if let Some(x) = p.plain_f64() {
+                v.push(x);
+                return Ok(());
+            }
             let n = p.number().map_err(|()| type_error("a number", p))?;
             v.push(parse_f64(n).ok_or_else(|| type_error("a number", p))?);
             Ok(())
@@ -562,7 +632,7 @@ fn parse_value(
             if !p.eat(b']') {
                 loop {
                     p.ws();
-                    if let Err(e) = parse_value(p, &mut list.child, time_scale, ascii) {
+                    if let Err(e) = parse_value(p, &mut list.child, time_scale, iso, ascii) {
                         list.abandon();
                         return Err(e);
                     }
@@ -594,6 +664,77 @@ enum Key {
     Escaped(Vec<u8>),
 }
 
+/// The minute of the last ISO-8601 time decoded (`2018-03-24T17:15`) and its seconds since
+/// the epoch. Zeek's JSON times come nearly in order (`ts` and `_write_ts` of a row, rows of
+/// the same minute), so most share the minute of the one before and only `:SS.ffffffZ` is
+/// left to read. Filled only from a time that the full parser accepted in the UTC shape, so
+/// a hit gives exactly what the full parser would.
+#[derive(Debug, Default)]
+struct IsoMinute {
+    prefix: Option<[u8; 16]>,
+    secs: i64,
+}
+
+impl IsoMinute {
+    /// [`parse_iso8601_nanos`], through the cache.
+    #[inline]
+    fn nanos(&mut self, s: &[u8]) -> Option<i64> {
+        let Some((head, tail)) = s.split_first_chunk::<16>() else {
+            return parse_iso8601_nanos(s);
+        };
+        if self.prefix.as_ref() == Some(head) {
+            if let Some((second, frac)) = utc_seconds_tail(tail) {
+                return (self.secs + second)
+                    .checked_mul(1_000_000_000)?
+                    .checked_add(frac);
+            }
+        }
+        let nanos = parse_iso8601_nanos(s)?;
+        if let Some((second, frac)) = utc_seconds_tail(tail) {
+            // Accepted, with no zone offset: `nanos - frac` is whole seconds.
+            self.prefix = Some(*head);
+            self.secs = (nanos - frac) / 1_000_000_000 - second;
+        }
+        Some(nanos)
+    }
+}
+
+/// The end of a UTC ISO-8601 time after its minute: `:SS`, an optional fraction, then
+/// nothing, `Z` or `z`. The second and the fraction in nanoseconds (nine digits kept, further
+/// digits cut off, as the full parser does).
+#[inline]
+fn utc_seconds_tail(tail: &[u8]) -> Option<(i64, i64)> {
+    let ([b':', s0, s1], rest) = tail.split_first_chunk::<3>()? else {
+        return None;
+    };
+    let (d0, d1) = (s0.wrapping_sub(b'0'), s1.wrapping_sub(b'0'));
+    if d0 > 9 || d1 > 9 {
+        return None;
+    }
+    let second = i64::from(d0 * 10 + d1);
+    if second > 60 {
+        return None;
+    }
+    let mut frac: i64 = 0;
+    let zone = match rest.split_first() {
+        Some((b'.', digits)) => {
+            let count = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+            if count == 0 {
+                return None;
+            }
+            let (fraction, zone) = digits.split_at_checked(count)?;
+            let mut scale = 100_000_000i64;
+            for &b in fraction.iter().take(9) {
+                frac += i64::from(b - b'0') * scale;
+                scale /= 10;
+            }
+            zone
+        }
+        _ => rest,
+    };
+    matches!(zone, [] | [b'Z' | b'z']).then_some((second, frac))
+}
+
 /// An `addr` or `subnet` string, canonicalised.
 fn parse_address(
     p: &mut Parser<'_>,
@@ -602,6 +743,25 @@ fn parse_address(
 ) -> std::result::Result<(), ValueError> {
     if p.peek() != Some(b'"') {
         return Err(type_error("an address string", p));
+    }
+    let at = p.i;
+    if let Some((a, b)) = p.plain_string_range() {
+        let raw = p.s.get(a..b).unwrap_or_default();
+        let ok = if is_addr && is_canonical_ipv4(raw) {
+            push_from_line(&mut t.values, p.s, a, b);
+            true
+        } else if is_addr {
+            push_canonical_addr(raw, &mut t.values)
+        } else {
+            push_canonical_subnet(raw, &mut t.values)
+        };
+        if ok {
+            t.commit();
+            return Ok(());
+        }
+        // Not an address: the general path below reports it.
+        t.abandon();
+        p.i = at;
     }
     let mut buf = Vec::with_capacity(40);
     p.string_into(&mut buf).map_err(ValueError::Syntax)?;
@@ -621,6 +781,174 @@ fn parse_address(
     t.commit();
     Ok(())
 }
+
+/// Append `line[start..end]` to `out`. A short value (most Zeek strings) is copied as a fixed
+/// 32-byte window of the line and cut back, which compiles to two vector moves instead of a
+/// `memcpy` call (a tenth of the decode time went to those calls).
+#[inline]
+fn push_from_line(out: &mut Vec<u8>, line: &[u8], start: usize, end: usize) {
+    const WINDOW: usize = 32;
+    let len = end.saturating_sub(start);
+    if len <= WINDOW {
+        if let Some(window) = line.get(start..).and_then(<[u8]>::first_chunk::<WINDOW>) {
+            let keep = out.len() + len;
+            out.extend_from_slice(window);
+            out.truncate(keep);
+            return;
+        }
+    }
+    out.extend_from_slice(line.get(start..end).unwrap_or_default());
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// High bit set in each byte of `x` that is zero, exactly (no false positives: the carry-free
+/// form, unlike the classic `(x - ONES) & !x`).
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// Marks (high bits) of the bytes of `word` that are `"` or `\`.
+#[inline]
+fn quote_or_backslash(word: [u8; 8]) -> u64 {
+    let x = u64::from_le_bytes(word);
+    zero_bytes(x ^ (ONES * u64::from(b'"'))) | zero_bytes(x ^ (ONES * u64::from(b'\\')))
+}
+
+/// Position of the first `"` or `\` in `s`: the first 32 bytes 8 at a time (SWAR), the rest
+/// with `memchr2`. Zeek's strings are mostly short (uids, addresses, names), where SWAR beats
+/// `memchr2`'s per-call setup; long ones (URIs, user agents) still get its vector loop.
+#[inline]
+fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const SWAR_BYTES: usize = 32;
+    if s.len() > SWAR_BYTES {
+        let mut base = 0usize;
+        for word in s.chunks_exact(8).take(SWAR_BYTES / 8) {
+            let Ok(word) = <[u8; 8]>::try_from(word) else {
+                break;
+            };
+            let marks = quote_or_backslash(word);
+            if marks != 0 {
+                return Some(base + (marks.trailing_zeros() / 8) as usize);
+            }
+            base += 8;
+        }
+        let rest = s.get(SWAR_BYTES..)?;
+        return memchr::memchr2(b'"', b'\\', rest).map(|pos| SWAR_BYTES + pos);
+    }
+    let mut base = 0usize;
+    let mut words = s.chunks_exact(8);
+    for word in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let marks = quote_or_backslash(word);
+        if marks != 0 {
+            return Some(base + (marks.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    let tail = words.remainder();
+    if tail.is_empty() {
+        return None;
+    }
+    let Some(last) = s.len().checked_sub(8) else {
+        return tail.iter().position(|&b| b == b'"' || b == b'\\');
+    };
+    // The tail as the last 8 bytes (overlapping), without the bytes already searched.
+    let word = <[u8; 8]>::try_from(s.get(last..)?).ok()?;
+    let seen = base - last;
+    let marks = quote_or_backslash(word) & (u64::MAX << (8 * seen));
+    (marks != 0).then(|| last + (marks.trailing_zeros() / 8) as usize)
+}
+
+/// The 8 bytes of `s` at `at` as one word (`None` past the end).
+#[inline]
+fn word_at(s: &[u8], at: usize) -> Option<u64> {
+    let bytes = s.get(at..at.checked_add(8)?)?;
+    <[u8; 8]>::try_from(bytes).ok().map(u64::from_le_bytes)
+}
+
+/// A key as Zeek writes it in a line, quotes and colon included (`"id.orig_h":`), for the
+/// predicted-key compare: a word at a time with overlapping loads, the first word pre-masked
+/// (keys are short: a `memcmp` call per key, or padding a tail through a stack copy, cost more
+/// than the compare). Empty when the name has a `"` or `\` (such a key is always written
+/// escaped); a key written differently (escaped, space before the colon) takes the general
+/// path.
+#[derive(Debug)]
+struct QuotedKey {
+    bytes: Vec<u8>,
+    /// The first (up to) 8 bytes, little-endian, and the mask of those that count.
+    head: u64,
+    mask: u64,
+}
+
+impl QuotedKey {
+    fn new(name: &str) -> Self {
+        if name.bytes().any(|b| b == b'"' || b == b'\\') {
+            return Self {
+                bytes: Vec::new(),
+                head: 0,
+                mask: 0,
+            };
+        }
+        let mut bytes = Vec::with_capacity(name.len() + 3);
+        bytes.push(b'"');
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.extend_from_slice(b"\":");
+        let mut head = [0u8; 8];
+        let n = bytes.len().min(8);
+        if let (Some(dst), Some(src)) = (head.get_mut(..n), bytes.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        let mask = if n == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        };
+        Self {
+            bytes,
+            head: u64::from_le_bytes(head),
+            mask,
+        }
+    }
+
+    /// Whether `s` starts with this key.
+    #[inline]
+    fn matches(&self, s: &[u8]) -> bool {
+        let n = self.bytes.len();
+        if n == 0 {
+            return false;
+        }
+        let Some(first) = word_at(s, 0) else {
+            // Near the end of the line.
+            return s.starts_with(&self.bytes);
+        };
+        if (first ^ self.head) & self.mask != 0 {
+            return false;
+        }
+        if n <= 8 {
+            return true;
+        }
+        let mut at = 8;
+        while at + 8 < n {
+            if word_at(s, at) != word_at(&self.bytes, at) {
+                return false;
+            }
+            at += 8;
+        }
+        // The last word, overlapping the previous one.
+        word_at(s, n - 8) == word_at(&self.bytes, n - 8)
+    }
+}
+
+/// `10^k` for `k <= 22`: the powers of ten that are exact in `f64` (Clinger's fast path).
+const POW10_F64: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 /// Cursor over one line.
 struct Parser<'a> {
@@ -651,13 +979,191 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> std::result::Result<(), String> {
-        if self.s.get(self.i..self.i + word.len()) == Some(word) {
-            self.i += word.len();
+    /// `true`, `false` or `null` at the cursor (a fixed-size compare, inlined: no `memcmp`).
+    #[inline]
+    fn literal<const N: usize>(&mut self, word: &[u8; N]) -> std::result::Result<(), String> {
+        if self.s.get(self.i..).and_then(<[u8]>::first_chunk::<N>) == Some(word) {
+            self.i += N;
             Ok(())
         } else {
             Err(format!("invalid literal at byte {}", self.i))
         }
+    }
+
+    /// Whether the line continues with `key` at the cursor.
+    #[inline]
+    fn at_key(&self, key: &QuotedKey) -> bool {
+        key.matches(self.s.get(self.i..).unwrap_or_default())
+    }
+
+    /// The string at the cursor when it has no escapes (the usual case): its raw content,
+    /// consumed. `None` (cursor unchanged) for anything else; callers then take the general
+    /// path, which also produces the error messages.
+    #[inline]
+    fn plain_string(&mut self) -> Option<&'a [u8]> {
+        let (start, end) = self.plain_string_range()?;
+        self.s.get(start..end)
+    }
+
+    /// [`Parser::plain_string`] as the byte range of its content in the line.
+    #[inline]
+    fn plain_string_range(&mut self) -> Option<(usize, usize)> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let start = self.i + 1;
+        let pos = find_quote_or_backslash(self.s.get(start..)?)?;
+        if self.s.get(start + pos) != Some(&b'"') {
+            return None;
+        }
+        self.i = start + pos + 1;
+        Some((start, start + pos))
+    }
+
+    /// Digits of an integer token at `i`, JSON grammar (no leading zero), at most 19 digits
+    /// (always fits `u64`): the value and the index after it. `None` when not that shape.
+    /// Inlined into each number path (a call per number cost more than the loop).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn digits_at(&self, mut i: usize) -> Option<(u64, usize)> {
+        let first = self.s.get(i)?.wrapping_sub(b'0');
+        if first > 9 {
+            return None;
+        }
+        let start = i;
+        let mut v = u64::from(first);
+        i += 1;
+        if first != 0 {
+            while let Some(&b) = self.s.get(i) {
+                let d = b.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                if i - start == 19 {
+                    return None;
+                }
+                v = v * 10 + u64::from(d);
+                i += 1;
+            }
+        }
+        Some((v, i))
+    }
+
+    /// Whether a number token ends at `i` (what follows cannot continue it).
+    #[inline]
+    fn number_ends_at(&self, i: usize) -> bool {
+        !matches!(self.s.get(i), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
+    }
+
+    /// Fast path for an unsigned integer token (`count`, `port`): consumed when it is plain
+    /// digits; `None` (cursor unchanged) otherwise.
+    #[inline]
+    fn plain_u64(&mut self) -> Option<u64> {
+        let (v, end) = self.digits_at(self.i)?;
+        if !self.number_ends_at(end) {
+            return None;
+        }
+        self.i = end;
+        Some(v)
+    }
+
+    /// Fast path for a signed integer token (`int`), as [`Parser::plain_u64`].
+    #[inline]
+    fn plain_i64(&mut self) -> Option<i64> {
+        let negative = self.peek() == Some(b'-');
+        let (v, end) = self.digits_at(self.i + usize::from(negative))?;
+        if !self.number_ends_at(end) {
+            return None;
+        }
+        let v = i64::try_from(v).ok()?;
+        self.i = end;
+        Some(if negative { -v } else { v })
+    }
+
+    /// Fast path for seconds as a plain decimal (`1521911720.865716`, `0.0008699893951416016`)
+    /// into nanoseconds, scanned and converted in one pass: at most 12 integer digits, any
+    /// number of fraction digits. Same result as `parse_number_nanos(text, 1e9)`: 9 fraction
+    /// digits are kept and the 10th rounds half away from zero (the digits after it cannot
+    /// change that). `None` (cursor unchanged) for any other shape.
+    #[inline]
+    fn plain_seconds_nanos(&mut self) -> Option<i64> {
+        let negative = self.peek() == Some(b'-');
+        let (whole, mut i) = self.digits_at(self.i + usize::from(negative))?;
+        if whole >= 1_000_000_000_000 {
+            return None;
+        }
+        let mut frac: u64 = 0;
+        let mut frac_digits = 0usize;
+        let mut round_up = false;
+        if self.s.get(i) == Some(&b'.') {
+            i += 1;
+            let digits = i;
+            while let Some(&b) = self.s.get(i) {
+                let d = b.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                if frac_digits < 9 {
+                    frac = frac * 10 + u64::from(d);
+                    frac_digits += 1;
+                } else if i == digits + 9 {
+                    round_up = d >= 5;
+                }
+                i += 1;
+            }
+            if i == digits {
+                return None;
+            }
+        }
+        if !self.number_ends_at(i) {
+            return None;
+        }
+        let nanos = whole
+            .checked_mul(1_000_000_000)?
+            .checked_add(frac * POW10.get(9 - frac_digits)?)?
+            .checked_add(u64::from(round_up))?;
+        let nanos = i64::try_from(nanos).ok()?;
+        self.i = i;
+        Some(if negative { -nanos } else { nanos })
+    }
+
+    /// Fast path for a `double` token without exponent whose digits fit 2^53 and whose
+    /// fraction has at most 22 digits: `digits / 10^k` in `f64` is then exact-rounded (Clinger),
+    /// so the result equals the general parser's. `None` (cursor unchanged) otherwise.
+    #[inline]
+    fn plain_f64(&mut self) -> Option<f64> {
+        const MAX_EXACT: u64 = 1 << 53;
+        let negative = self.peek() == Some(b'-');
+        let (mut mantissa, mut i) = self.digits_at(self.i + usize::from(negative))?;
+        if mantissa > MAX_EXACT {
+            return None;
+        }
+        let mut scale = 0usize;
+        if self.s.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(&b) = self.s.get(i) {
+                let d = b.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                mantissa = mantissa * 10 + u64::from(d);
+                scale += 1;
+                if mantissa > MAX_EXACT {
+                    return None;
+                }
+                i += 1;
+            }
+            if scale == 0 {
+                return None;
+            }
+        }
+        if !self.number_ends_at(i) {
+            return None;
+        }
+        // mantissa <= 2^53: exact in f64.
+        let value = mantissa as f64 / *POW10_F64.get(scale)?;
+        self.i = i;
+        Some(if negative { -value } else { value })
     }
 
     /// What the value at the cursor is, for error messages.
@@ -681,7 +1187,7 @@ impl<'a> Parser<'a> {
         }
         let start = self.i + 1;
         let rest = self.s.get(start..).unwrap_or_default();
-        match memchr::memchr2(b'"', b'\\', rest) {
+        match find_quote_or_backslash(rest) {
             Some(pos) if rest.get(pos) == Some(&b'"') => {
                 self.i = start + pos + 1;
                 Ok(Key::Raw(start, start + pos))
@@ -701,7 +1207,7 @@ impl<'a> Parser<'a> {
             return None;
         }
         let rest = self.s.get(self.i + 1..)?;
-        let pos = memchr::memchr2(b'"', b'\\', rest)?;
+        let pos = find_quote_or_backslash(rest)?;
         (rest.get(pos) == Some(&b'"'))
             .then(|| rest.get(..pos))
             .flatten()
@@ -715,7 +1221,7 @@ impl<'a> Parser<'a> {
         }
         loop {
             let rest = self.s.get(self.i..).unwrap_or_default();
-            let Some(pos) = memchr::memchr2(b'"', b'\\', rest) else {
+            let Some(pos) = find_quote_or_backslash(rest) else {
                 return Err("unterminated string".to_owned());
             };
             out.extend_from_slice(rest.get(..pos).unwrap_or_default());
@@ -915,5 +1421,302 @@ impl<'a> Parser<'a> {
             Some(b'{') => Some(ZeekType::Scalar(ZeekScalar::String)),
             other => scalar(other).map(ZeekType::Scalar),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn naive_find(s: &[u8]) -> Option<usize> {
+        s.iter().position(|&b| b == b'"' || b == b'\\')
+    }
+
+    #[test]
+    fn quote_search_matches_a_byte_loop_at_every_length_and_position() {
+        for len in 0..80 {
+            let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert_eq!(find_quote_or_backslash(&base), None, "len {len}");
+            for at in 0..len {
+                for mark in [b'"', b'\\'] {
+                    let mut s = base.clone();
+                    s[at] = mark;
+                    if at + 3 < len {
+                        s[at + 3] = b'"';
+                    }
+                    assert_eq!(
+                        find_quote_or_backslash(&s),
+                        naive_find(&s),
+                        "len {len} at {at}"
+                    );
+                }
+            }
+        }
+        // High bytes and bytes next to the searched ones are not matches.
+        let s = [
+            0x22 ^ 0x80,
+            0x5c ^ 0x80,
+            0x21,
+            0x23,
+            0x5b,
+            0x5d,
+            0xff,
+            0x00,
+            0x22,
+        ];
+        assert_eq!(find_quote_or_backslash(&s), Some(8));
+    }
+
+    #[test]
+    fn predicted_key_compare_matches_starts_with() {
+        let names = [
+            "ts",
+            "uid",
+            "id.orig_h",
+            "proto",
+            "AA",
+            "resp_ip_bytes",
+            "a_much_longer_key_name_x",
+            "",
+        ];
+        for name in names {
+            let key = QuotedKey::new(name);
+            let quoted = format!("\"{name}\":").into_bytes();
+            let mut lines: Vec<Vec<u8>> = Vec::new();
+            for tail in ["", "1", "1,\"next\":2}", "x", "\":", " "] {
+                lines.push([quoted.as_slice(), tail.as_bytes()].concat());
+                for cut in 0..quoted.len() {
+                    lines.push([&quoted[..cut], tail.as_bytes()].concat());
+                    let mut wrong = quoted.clone();
+                    wrong[cut] ^= 0x01;
+                    lines.push([wrong.as_slice(), tail.as_bytes()].concat());
+                }
+            }
+            for line in &lines {
+                assert_eq!(
+                    key.matches(line),
+                    line.starts_with(&quoted),
+                    "{name:?} in {line:?}"
+                );
+            }
+        }
+        assert!(!QuotedKey::new("a\"b").matches(b"\"a\\\"b\":1"));
+        assert!(!QuotedKey::new("a\\b").matches(b"\"a\\b\":1"));
+        assert!(!QuotedKey::new("ts").matches(b"\"ts\" :1"));
+    }
+
+    #[test]
+    fn short_values_are_copied_exactly() {
+        let line: Vec<u8> = (0u8..100).collect();
+        for start in [0, 1, 50, 67, 68, 69, 90, 99, 100] {
+            for len in [0, 1, 7, 31, 32, 33, 40] {
+                let end = (start + len).min(line.len());
+                let mut out = b"prefix".to_vec();
+                push_from_line(&mut out, &line, start, end);
+                assert_eq!(&out[6..], &line[start..end]);
+                assert_eq!(&out[..6], b"prefix");
+            }
+        }
+    }
+
+    /// A number token as Zeek or a hostile writer may print it, followed by what ends it.
+    fn number_text() -> impl Strategy<Value = String> {
+        (
+            "-?",
+            prop_oneof!["0", "[1-9][0-9]{0,21}", "[0-9]{1,3}"],
+            prop_oneof![
+                "",
+                "\\.[0-9]{1,25}",
+                "\\.",
+                "\\.0{9}[0-9]{1,4}",
+                "\\.[0-9]{8}[459][0-9]{0,3}"
+            ],
+            prop_oneof!["", "[eE][-+]?[0-9]{1,3}"],
+            prop_oneof!["", ",", "}", "]", " ", "x", "\\.5", "0"],
+        )
+            .prop_map(|(sign, int, frac, exp, end)| format!("{sign}{int}{frac}{exp}{end}"))
+    }
+
+    /// The general path: the validated token, then the value parser of `values`.
+    fn general<T>(text: &[u8], parse: impl Fn(&[u8]) -> Option<T>) -> (Option<T>, usize) {
+        let mut p = Parser { s: text, i: 0 };
+        match p.number() {
+            Ok(token) => (parse(token), p.i),
+            Err(()) => (None, 0),
+        }
+    }
+
+    /// Run a fast path: its value and where it left the cursor.
+    fn fast<T>(text: &[u8], f: impl Fn(&mut Parser<'_>) -> Option<T>) -> (Option<T>, usize) {
+        let mut p = Parser { s: text, i: 0 };
+        let v = f(&mut p);
+        (v, p.i)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+        /// Every fast number path gives the general path's value and cursor when it answers,
+        /// and leaves the cursor alone when it does not.
+        #[test]
+        fn fast_number_paths_agree_with_the_general_path(text in number_text()) {
+            let s = text.as_bytes();
+            let checks: [(Option<i128>, usize, Option<i128>, usize); 4] = {
+                let (fu, iu) = fast(s, |p| p.plain_u64().map(i128::from));
+                let (gu, ju) = general(s, |t| parse_u64(t).map(i128::from));
+                let (fi, ii) = fast(s, |p| p.plain_i64().map(i128::from));
+                let (gi, ji) = general(s, |t| parse_i64(t).map(i128::from));
+                let (fs, is) = fast(s, |p| p.plain_seconds_nanos().map(i128::from));
+                let (gs, js) = general(s, |t| parse_number_nanos(t, 1_000_000_000).map(i128::from));
+                let (ff, jf) = fast(s, |p| p.plain_f64().map(|x| i128::from(x.to_bits())));
+                let (gf, kf) = general(s, |t| parse_f64(t).map(|x| i128::from(x.to_bits())));
+                [(fu, iu, gu, ju), (fi, ii, gi, ji), (fs, is, gs, js), (ff, jf, gf, kf)]
+            };
+            for (fast_value, fast_end, general_value, general_end) in checks {
+                if fast_value.is_some() {
+                    prop_assert_eq!(fast_value, general_value, "{}", text);
+                    prop_assert_eq!(fast_end, general_end, "{}", text);
+                } else {
+                    prop_assert_eq!(fast_end, 0, "{}", text);
+                }
+            }
+        }
+    }
+
+    /// Keys out of the predicted order, left out, escaped, spaced or repeated: every row still
+    /// lands in the right columns (the prediction is only ever a shortcut).
+    #[test]
+    fn key_prediction_survives_reordered_missing_and_escaped_keys() {
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::TimestampNanosecondType;
+
+        use crate::decode::{Format, ZeekDecoder};
+
+        let input = concat!(
+            "{\"ts\":1.5,\"uid\":\"a\",\"id.orig_h\":\"10.0.0.1\",\"proto\":\"tcp\"}\n",
+            "{\"uid\":\"b\",\"ts\":2.5,\"proto\":\"udp\"}\n",
+            "{\"ts\":3.5,\"u\\u0069d\":\"c\",\"id.orig_h\" : \"10.0.0.3\"}\n",
+            "{\"ts\":4.5,\"uid\":\"d\",\"uid\":\"e\"}\n",
+            "{ \"ts\" :5.5 , \"proto\":\"icmp\"}\n",
+            "{\"ts\":6.5,\"proto\":\"tcp\",\"uid\":\"f\"}\n",
+        );
+        let mut decoder = ZeekDecoder::new(DecoderOptions {
+            format: Format::Json,
+            log_type: Some("conn".to_owned()),
+            ..DecoderOptions::default()
+        })
+        .unwrap();
+        decoder.decode(input.as_bytes()).unwrap();
+        decoder.finish().unwrap();
+        assert_eq!(decoder.quarantine().len(), 1);
+        assert!(decoder.quarantine()[0].reason.contains("duplicate key"));
+        let batches = decoder.take_batches();
+        let batch = &batches[0].batch;
+        let text = |name: &str| -> Vec<Option<String>> {
+            let column = batch.column_by_name(name).unwrap().as_string::<i32>();
+            column.iter().map(|v| v.map(str::to_owned)).collect()
+        };
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(text("uid"), [s("a"), s("b"), s("c"), None, s("f")]);
+        assert_eq!(
+            text("proto"),
+            [s("tcp"), s("udp"), None, s("icmp"), s("tcp")]
+        );
+        assert_eq!(
+            text("id.orig_h"),
+            [s("10.0.0.1"), None, s("10.0.0.3"), None, None]
+        );
+        let ts = batch.column_by_name("ts").unwrap();
+        let ts: Vec<_> = ts
+            .as_primitive::<TimestampNanosecondType>()
+            .iter()
+            .collect();
+        let want: Vec<_> = [1.5, 2.5, 3.5, 5.5, 6.5]
+            .iter()
+            .map(|&t: &f64| Some((t * 1e9) as i64))
+            .collect();
+        assert_eq!(ts, want);
+    }
+
+    /// The minute cache gives what the full parser gives, whatever came before.
+    #[test]
+    fn iso_minute_cache_agrees_with_the_full_parser() {
+        let minutes = [
+            "2018-03-24T17:15",
+            "2018-03-24T17:16",
+            "1969-12-31T23:59",
+            "2018-03-24 17:15",
+        ];
+        let tails = [
+            ":20.865716Z",
+            ":20Z",
+            ":20",
+            ":59.999999999z",
+            ":60Z",
+            ":61Z",
+            ":2",
+            ":20.Z",
+            ":20.1234567891Z",
+            ":20+01:00",
+            ":20.5-0530",
+            ":20ZZ",
+            ":ab.1Z",
+            "",
+            "Z",
+        ];
+        let mut cache = IsoMinute::default();
+        for round in 0..3 {
+            for (i, minute) in minutes.iter().enumerate() {
+                for (j, tail) in tails.iter().enumerate() {
+                    let (minute, tail) = if round == 2 {
+                        (
+                            minutes[(i + j) % minutes.len()],
+                            tails[(i * 7 + j) % tails.len()],
+                        )
+                    } else {
+                        (*minute, *tail)
+                    };
+                    let text = format!("{minute}{tail}");
+                    assert_eq!(
+                        cache.nanos(text.as_bytes()),
+                        parse_iso8601_nanos(text.as_bytes()),
+                        "{text}"
+                    );
+                }
+            }
+        }
+        assert_eq!(cache.nanos(b"2018-03-24"), None);
+    }
+
+    #[test]
+    fn fast_number_paths_take_the_common_shapes() {
+        let take = |s: &str| {
+            let p = || Parser {
+                s: s.as_bytes(),
+                i: 0,
+            };
+            (
+                p().plain_u64(),
+                p().plain_i64(),
+                p().plain_seconds_nanos(),
+                p().plain_f64(),
+            )
+        };
+        assert_eq!(
+            take("80,"),
+            (Some(80), Some(80), Some(80_000_000_000), Some(80.0))
+        );
+        assert_eq!(take("-3}").1, Some(-3));
+        assert_eq!(
+            take("1521911720.865716,").2,
+            Some(1_521_911_720_865_716_000)
+        );
+        assert_eq!(take("0.0008699893951416016,").2, Some(869_989));
+        assert_eq!(take("-0.12345678951,").2, Some(-123_456_790));
+        assert_eq!(take("2230.0]").3, Some(2230.0));
+        assert_eq!(take("1e5,"), (None, None, None, None));
     }
 }
