@@ -110,7 +110,10 @@ class BulkChunk:
     """One ``_bulk`` body (action + source line per document) with its bookkeeping."""
 
     @property
-    def body(self) -> bytes: ...
+    def body(self) -> memoryview:
+        """Read-only view of the body, no copy (``bytes(body)`` for a copy)."""
+    @property
+    def nbytes(self) -> int: ...
     @property
     def n_docs(self) -> int: ...
     @property

@@ -214,8 +214,9 @@ class BulkChunk(Protocol):
     """A pre-encoded Elasticsearch ``_bulk`` body (action line + document line per record)."""
 
     @property
-    def body(self) -> bytes:
-        """The NDJSON body, ending with a newline."""
+    def body(self) -> bytes | memoryview:
+        """The NDJSON body, ending with a newline (the native chunk's is a read-only
+        ``memoryview`` of its buffer, no copy; ``bytes(body)`` when bytes are needed)."""
         ...
 
     @property

@@ -26,8 +26,8 @@ def batch(values: list[str | None], index: str = "idx") -> pa.RecordBatch:
     )
 
 
-def parse(body: bytes) -> list[tuple[dict[str, object], dict[str, object]]]:
-    lines = body.split(b"\n")
+def parse(body: bytes | memoryview) -> list[tuple[dict[str, object], dict[str, object]]]:
+    lines = bytes(body).split(b"\n")
     assert lines[-1] == b""
     return [
         (orjson.loads(lines[i]), orjson.loads(lines[i + 1])) for i in range(0, len(lines) - 1, 2)
@@ -108,3 +108,36 @@ def test_default_action_is_create_like_the_pipeline_config(fixtures_dir: Path) -
     explicit = _native.BulkEncoder(action="index")
     chunks = explicit.encode(batch(["a"]), first_record=0) + explicit.finish()
     assert list(parse(chunks[0].body)[0][0]) == ["index"]
+
+
+def test_body_is_a_read_only_view_of_the_chunk() -> None:
+    """The body is exported without a copy: a read-only memoryview that keeps the chunk alive."""
+    encoder = _native.BulkEncoder()
+    chunks = encoder.encode(batch(["a", "b"])) + encoder.finish()
+    (chunk,) = chunks
+    view = chunk.body
+    assert isinstance(view, memoryview)
+    assert view.readonly
+    assert len(view) == chunk.nbytes
+    assert bytes(view) == bytes(chunk) == bytes(memoryview(chunk))
+    assert chunk.doc(0) + chunk.doc(1) == bytes(view)
+    with pytest.raises(TypeError):
+        view[0] = 0
+    del chunk, chunks
+    # The view alone keeps the buffer valid after the chunk object is gone.
+    assert bytes(view).endswith(b"}\n")
+    assert bytes(view).startswith(b'{"create"')
+
+
+def test_bodies_stay_valid_while_buffers_are_reused() -> None:
+    """Dropped bodies hand their buffers back for reuse; bodies still held never change."""
+    encoder = _native.BulkEncoder(max_chunk_bytes=65536)
+    held = []
+    for round_ in range(12):
+        # ~90 KB of documents per batch: one full body (kept) and the start of the next.
+        chunks = encoder.encode(batch([f"r{round_}-{i}" * 20 for i in range(600)]))
+        assert chunks[0].nbytes > 40_000
+        held.append((chunks[0], bytes(chunks[0].body)))
+    held += [(c, bytes(c.body)) for c in encoder.finish()]
+    for chunk, copy in held:
+        assert bytes(chunk.body) == copy

@@ -89,7 +89,7 @@ def test_disabled_enrichments_and_unknown_names(fixtures_dir: Path) -> None:
     def docs(**kwargs: object) -> list[bytes]:
         processor = _native.ZeekProcessor("acme", "b", "acme/s/conn.log", "v1", **kwargs)  # type: ignore[arg-type]
         chunks = processor.feed(data) + processor.finish()
-        return [line for c in chunks for line in c.body.splitlines()[1::2]]
+        return [line for c in chunks for line in bytes(c.body).splitlines()[1::2]]
 
     assert all(b'"community_id"' in d for d in docs())
     assert not any(b'"community_id"' in d for d in docs(disabled_enrichments=["community_id"]))

@@ -131,9 +131,9 @@ def test_templates_install_and_every_real_record_indexes(run: Run, shared_zeek: 
             assert processor.take_rejected() == []
             decoded_total += stats["records"]
             for chunk in chunks:
-                response = run.bulk(chunk.body)
+                response = run.bulk(bytes(chunk.body))
                 assert failed_items(response) == [], (path, failed_items(response)[:3])
-                lines = chunk.body.split(b"\n")
+                lines = bytes(chunk.body).split(b"\n")
                 for action in lines[0:-1:2]:
                     expected_counts[action_index(action)] += 1
                 # Sample: first and last document of every body.
@@ -141,7 +141,7 @@ def test_templates_install_and_every_real_record_indexes(run: Run, shared_zeek: 
                     action, source = lines[2 * i], lines[2 * i + 1]
                     samples[chunk.ids[i]] = (action_index(action), orjson.loads(source))
                 if resend_bytes < 40 << 20 and chunk.log_type in {"conn", "dns", "http"}:
-                    resend.append(chunk.body)
+                    resend.append(bytes(chunk.body))
                     resend_bytes += len(chunk.body)
             if stats["records"]:
                 log_type = chunks[0].log_type
@@ -221,7 +221,7 @@ def test_counts_above_i64_still_index(run: Run, fixtures_dir: Path) -> None:
     processor = run.processor(tenant, f"{tenant}/sensor-1/conn.log")
     chunks = processor.feed(data) + processor.finish()
     assert len(chunks) == 1
-    response = run.bulk(chunks[0].body)
+    response = run.bulk(bytes(chunks[0].body))
     assert failed_items(response) == []
     index = chunks[0].index_names[0]
     run.es.indices.refresh(index=index)

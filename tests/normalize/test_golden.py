@@ -44,7 +44,7 @@ def documents(path: Path, piece: int) -> list[dict[str, object]]:
     assert processor.stats["lines_quarantined"] == 0
     docs = []
     for chunk in chunks:
-        lines = chunk.body.split(b"\n")
+        lines = bytes(chunk.body).split(b"\n")
         assert lines[-1] == b""
         for i in range(chunk.n_docs):
             docs.append(

@@ -19,7 +19,7 @@
 use crate::decode::{
     log_type_from_path, DecodeStats, DecodedBatch, DecoderOptions, QuarantineEntry, ZeekDecoder,
 };
-use crate::encode::{BulkChunk, BulkEncoder, EncodeConfig, RejectedDoc};
+use crate::encode::{BodyPool, BulkChunk, BulkEncoder, EncodeConfig, RejectedDoc};
 use crate::error::Result;
 use crate::normalize::{NormalizeConfig, Normalizer};
 
@@ -185,6 +185,12 @@ impl ZeekProcessor {
     /// [`BulkEncoder::recycle`]).
     pub fn recycle(&mut self, buffer: Vec<u8>) {
         self.encoder.recycle(buffer);
+    }
+
+    /// The encoder's body buffer pool (see [`BodyPool`]): bodies handed out return their
+    /// buffers there.
+    pub fn pool(&self) -> &std::sync::Arc<BodyPool> {
+        self.encoder.pool()
     }
 
     /// Drain the documents that could not be encoded.

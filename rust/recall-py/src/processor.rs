@@ -28,15 +28,12 @@ fn config_error(field: &str, reason: String) -> PyErr {
     })
 }
 
-/// Convert bodies to Python, handing their buffers back to the processor for reuse.
-fn to_py(py: Python<'_>, inner: &mut CoreProcessor, chunks: Vec<ProcessedChunk>) -> Vec<BulkChunk> {
+/// Convert bodies to Python (no copy; their buffers return to the processor's pool when
+/// Python drops them).
+fn to_py(inner: &CoreProcessor, chunks: Vec<ProcessedChunk>) -> Vec<BulkChunk> {
     chunks
         .into_iter()
-        .map(|c| {
-            let (py_chunk, buffer) = BulkChunk::from_core(py, c.chunk, c.log_type);
-            inner.recycle(buffer);
-            py_chunk
-        })
+        .map(|c| BulkChunk::from_core(c.chunk, c.log_type, inner.pool()))
         .collect()
 }
 
@@ -203,20 +200,20 @@ impl ZeekProcessor {
         let bytes = input.bytes(&self.scratch);
         let chunks = detach(py, || inner.feed(bytes))?;
         drop(input);
-        Ok(to_py(py, &mut self.inner, chunks))
+        Ok(to_py(&self.inner, chunks))
     }
 
     /// End of the object: returns the remaining bodies.
     fn finish(&mut self, py: Python<'_>) -> PyResult<Vec<BulkChunk>> {
         let inner = &mut self.inner;
         let chunks = detach(py, || inner.finish())?;
-        Ok(to_py(py, &mut self.inner, chunks))
+        Ok(to_py(&self.inner, chunks))
     }
 
     /// Bodies of the records decoded before a failure (after `feed`/`finish` raised).
-    fn drain(&mut self, py: Python<'_>) -> Vec<BulkChunk> {
+    fn drain(&mut self) -> Vec<BulkChunk> {
         let chunks = self.inner.drain();
-        to_py(py, &mut self.inner, chunks)
+        to_py(&self.inner, chunks)
     }
 
     /// Counters: lines, records, lines_quarantined, header_lines, bytes_in,

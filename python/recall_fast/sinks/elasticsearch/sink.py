@@ -2,7 +2,10 @@
 
 Stage: sink. The fused native processor already encoded each chunk as an NDJSON ``_bulk`` body;
 this module only moves those bytes (``perform_request`` with an ``application/x-ndjson`` body, no
-re-serialisation) and reads the filtered response:
+re-serialisation: the body stays the native chunk's ``memoryview`` until it is sent, and
+:class:`BulkBodySerializer` makes the one ``bytes`` copy the HTTP layer needs, where
+elastic-transport's own NDJSON serializer copies every 8 MiB body twice) and reads the filtered
+response:
 
 - memory: :class:`~recall_fast.orchestration.limits.ByteBudget` bounds the body bytes held
   (in flight or waiting to retry); ``write`` waits for room, which slows decoding and S3 reads;
@@ -31,7 +34,7 @@ from typing import ClassVar, Final
 
 import orjson
 from elastic_transport import ConnectionError as TransportConnectionError
-from elastic_transport import ConnectionTimeout, TransportError
+from elastic_transport import ConnectionTimeout, NdjsonSerializer, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
@@ -51,6 +54,31 @@ from recall_fast.types import BulkChunk, ObjectContext, RejectedDocument, SinkIn
 
 _LOG: Final = logging.getLogger(__name__)
 _BULK_HEADERS: Final = {"accept": "application/json", "content-type": "application/x-ndjson"}
+
+
+class BulkBodySerializer(NdjsonSerializer):
+    """NDJSON serializer for pre-encoded bodies: ``bytes`` as is, a ``memoryview`` copied once.
+
+    elastic-transport's default copies a ``bytes`` body into a ``bytearray`` and back (two copies
+    of every 8 MiB body) and refuses a ``memoryview``. A ``memoryview`` cannot go further as it
+    is: the transport's request logging calls ``body.decode`` whenever a handler is configured
+    anywhere up the logger tree. Anything else (a list of dicts) is serialised as before.
+    """
+
+    def dumps(self, data: object) -> bytes:
+        """Return a pre-encoded body as ``bytes``; serialise anything else.
+
+        Args:
+            data: A body (``bytes``, ``memoryview``) or a sequence of lines/documents.
+
+        Returns:
+            The body to send.
+        """
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, memoryview):
+            return data.tobytes()
+        return super().dumps(data)
 
 
 class ElasticsearchClients:
@@ -82,7 +110,10 @@ class ElasticsearchClients:
             "retry_on_timeout": False,
             "connections_per_node": c.max_concurrency,
             "http_compress": c.http_compress,
-            "serializer": OrjsonSerializer(),
+            "serializers": {
+                "application/json": OrjsonSerializer(),
+                "application/x-ndjson": BulkBodySerializer(),
+            },
         }
         if any(u.lower().startswith("https://") for u in urls):
             kwargs["verify_certs"] = c.verify_certs
@@ -174,8 +205,9 @@ class ElasticsearchSink:
 
     async def write(self, item: BulkChunk, ctx: ObjectContext) -> None:
         """Admit one body (waiting for room) and send it in the object's task group."""
-        raw = item.body
-        body = raw if isinstance(raw, bytes) else bytes(raw)
+        # The body stays the native buffer (a memoryview, no copy) until it is sent; only a
+        # retry or a dead letter, which cut it into items, turns it into bytes.
+        body = item.body
         await self._budget.acquire(len(body))
         ctx.spawn(self._deliver(body, item.n_docs, ctx))
 
@@ -210,7 +242,7 @@ class ElasticsearchSink:
     async def aclose(self) -> None:
         """The clients are closed by their owner."""
 
-    async def _deliver(self, body: bytes, n_docs: int, ctx: ObjectContext) -> None:
+    async def _deliver(self, body: bytes | memoryview, n_docs: int, ctx: ObjectContext) -> None:
         """Send one body until every item is indexed or dead-lettered, or the object fails."""
         held = len(body)
         try:
@@ -218,7 +250,9 @@ class ElasticsearchSink:
         finally:
             await self._budget.release(held)
 
-    async def _deliver_items(self, body: bytes, n_docs: int, ctx: ObjectContext) -> None:
+    async def _deliver_items(
+        self, body: bytes | memoryview, n_docs: int, ctx: ObjectContext
+    ) -> None:
         client = self._clients.for_tenant(ctx.tenant)
         round_ = 0
         while True:
@@ -242,7 +276,7 @@ class ElasticsearchSink:
                     f"{sorted(result.retry_statuses)} after {round_ - 1} retries"
                 )
                 return
-            body = select_items(body, result.retry)
+            body = select_items(bytes(body), result.retry)
             n_docs = len(result.retry)
             ctx.counts.documents_retried += n_docs
             self._metrics.documents_retried.inc(n_docs)
@@ -253,7 +287,7 @@ class ElasticsearchSink:
         return backoff_s(attempt, base_s=c.retry_base_s, cap_s=c.retry_cap_s, rand=self._rand)
 
     async def _send(
-        self, client: AsyncElasticsearch, body: bytes, ctx: ObjectContext
+        self, client: AsyncElasticsearch, body: bytes | memoryview, ctx: ObjectContext
     ) -> Mapping[str, object]:
         """POST one body, retrying whole-request failures within the time budget.
 
@@ -313,9 +347,11 @@ class ElasticsearchSink:
                 raise _RequestFailed(f"{error} (still failing after {elapsed:.0f} s)")
             await self._sleep(self._backoff(attempt))
 
-    async def _dead_letter(self, body: bytes, result: BulkResult, ctx: ObjectContext) -> bool:
+    async def _dead_letter(
+        self, body: bytes | memoryview, result: BulkResult, ctx: ObjectContext
+    ) -> bool:
         """Store rejected items; returns False when the store failed (object failed)."""
-        lines = body.split(b"\n")
+        lines = bytes(body).split(b"\n")
         records: list[DeadLetterRecord] = []
         for item in result.rejected:
             action_line = lines[2 * item.position]

@@ -282,13 +282,28 @@ impl<'a> ColumnWriter<'a> {
             out.extend_from_slice(b"null");
             return;
         }
+        self.write_value(row, out, ts);
+    }
+
+    /// [`ColumnWriter::write`] for a row known not to be null (the row program checked, or the
+    /// column has no nulls): the validity bitmap is not read again.
+    #[inline]
+    pub fn write_value(&self, row: usize, out: &mut Vec<u8>, ts: &mut TimestampWriter) {
         match &self.kind {
             Kind::Null => out.extend_from_slice(b"null"),
             Kind::Bool(a) => {
                 out.extend_from_slice(if a.value(row) { b"true" } else { b"false" });
             }
-            Kind::Str(a) => json::write_str(out, a.value(row)),
-            Kind::LargeStr(a) => json::write_str(out, a.value(row)),
+            Kind::Str(a) => {
+                let offsets = a.value_offsets();
+                let (start, end) = bounds(offsets.get(row), offsets.get(row + 1));
+                json::write_str_at(out, a.value_data(), start, end);
+            }
+            Kind::LargeStr(a) => {
+                let offsets = a.value_offsets();
+                let (start, end) = bounds(offsets.get(row), offsets.get(row + 1));
+                json::write_str_at(out, a.value_data(), start, end);
+            }
             Kind::StrView(a) => json::write_str(out, a.value(row)),
             Kind::I8(v) => write_num(out, v, row),
             Kind::I16(v) => write_num(out, v, row),
