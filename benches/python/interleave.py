@@ -20,7 +20,6 @@ import time
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -29,13 +28,13 @@ os.environ.setdefault("POLARS_MAX_THREADS", "1")
 import pyarrow as pa
 import pyarrow.json as pajson
 import test_decode_bench as decode_bench
-from benches.baseline.zeek_python import bulk_bodies_orjson, read_tsv_pyarrow
+from benches.baseline.zeek_python import read_tsv_pyarrow
 
 import conftest
 from recall_fast import _native
+from recall_fast.bench import harness
 
 GROUPS = ("tsv", "json", "gzip", "encode", "fused")
-FEED = 1 << 20
 
 
 def best_seconds(contenders: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, float]:
@@ -101,10 +100,6 @@ def gzip_group(rounds: int) -> None:
     report("gzip", corpus.size, best_seconds(contenders, rounds), "recall_fast ZeekDecoder (gzip)")
 
 
-def _bodies_size(chunks: list[Any]) -> int:
-    return sum(len(c.body) for c in chunks)
-
-
 def encode_group(rounds: int) -> None:
     corpus = conftest._build("tsv")
     decoded = []
@@ -115,58 +110,19 @@ def encode_group(rounds: int) -> None:
         (seg.split(b"#path\t", 1)[1].split(b"\n", 1)[0].decode(), read_tsv_pyarrow(seg))
         for seg in corpus.segments
     ]
-
-    def recall() -> int:
-        total = 0
-        for n, batches in enumerate(decoded):
-            normalizer = _native.Normalizer("acme", "bucket", f"acme/s/{n}.log", "v1")
-            encoder = _native.BulkEncoder()
-            for b in batches:
-                out = normalizer.normalize(b, first_record=b.first_record, log_type=b.log_type)
-                total += _bodies_size(encoder.encode(out, b.first_record))
-            total += _bodies_size(encoder.finish())
-        return total
-
-    def python() -> int:
-        total = 0
-        for n, (log_type, table) in enumerate(tables):
-            for body in bulk_bodies_orjson(
-                table, index=f"recall-acme-zeek.{log_type}", id_prefix=str(n)
-            ):
-                total += len(body)
-        return total
-
-    contenders = {"to_pylist+orjson": python, "recall_fast normalize+encode": recall}
+    contenders = {
+        "to_pylist+orjson": lambda: harness.encode_python(tables),
+        "recall_fast normalize+encode": lambda: harness.encode_native(decoded),
+    }
     report("encode", corpus.size, best_seconds(contenders, rounds), "recall_fast normalize+encode")
 
 
 def fused_group(rounds: int) -> None:
     corpus = conftest._build("tsv")
     segments = [gzip.compress(s, compresslevel=6) for s in corpus.segments]
-
-    def recall() -> int:
-        total = 0
-        for n, data in enumerate(segments):
-            processor = _native.ZeekProcessor("acme", "bucket", f"acme/s/{n}.log.gz", "v1")
-            for start in range(0, len(data), FEED):
-                total += _bodies_size(processor.feed(data[start : start + FEED]))
-            total += _bodies_size(processor.finish())
-        return total
-
-    def python() -> int:
-        total = 0
-        for n, data in enumerate(segments):
-            text = gzip.decompress(data)
-            log_type = text.split(b"#path\t", 1)[1].split(b"\n", 1)[0].decode()
-            for body in bulk_bodies_orjson(
-                read_tsv_pyarrow(text), index=f"recall-acme-zeek.{log_type}", id_prefix=str(n)
-            ):
-                total += len(body)
-        return total
-
     contenders = {
-        "gunzip+pyarrow.csv+to_pylist+orjson": python,
-        "recall_fast ZeekProcessor": recall,
+        "gunzip+pyarrow.csv+to_pylist+orjson": lambda: harness.fused_python(segments),
+        "recall_fast ZeekProcessor": lambda: harness.fused_native(segments),
     }
     report("fused", corpus.size, best_seconds(contenders, rounds), "recall_fast ZeekProcessor")
 

@@ -26,9 +26,13 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from recall_fast import _native
 from recall_fast.bench import baseline, synth
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Log types of the micro corpus, with their share of the bytes (roughly a sensor's mix).
 CORPUS_MIX: tuple[tuple[str, float], ...] = (
@@ -151,7 +155,7 @@ def _decode(segments: Sequence[bytes]) -> int:
     return rows
 
 
-def _encode_native(decoded: Sequence[Sequence[_native.DecodedBatch]]) -> int:
+def encode_native(decoded: Sequence[Sequence[_native.DecodedBatch]]) -> int:
     total = 0
     for n, batches in enumerate(decoded):
         normalizer = _native.Normalizer("bench", "bucket", f"bench/s/{n}.log", "v1")
@@ -163,7 +167,18 @@ def _encode_native(decoded: Sequence[Sequence[_native.DecodedBatch]]) -> int:
     return total
 
 
-def _fused_native(objects: Sequence[bytes]) -> int:
+def encode_python(tables: Sequence[tuple[str, pa.Table]]) -> int:
+    """The baseline of :func:`encode_native`: ``to_pylist`` + an orjson dict per row."""
+    total = 0
+    for n, (lt, table) in enumerate(tables):
+        bodies = baseline.bulk_bodies_orjson(
+            table, index=f"recall-bench-zeek.{lt}", id_prefix=str(n)
+        )
+        total += sum(len(b) for b in bodies)
+    return total
+
+
+def fused_native(objects: Sequence[bytes]) -> int:
     total = 0
     for n, data in enumerate(objects):
         processor = _native.ZeekProcessor("bench", "bucket", f"bench/s/{n}.log.gz", "v1")
@@ -173,7 +188,7 @@ def _fused_native(objects: Sequence[bytes]) -> int:
     return total
 
 
-def _fused_python(objects: Sequence[bytes]) -> int:
+def fused_python(objects: Sequence[bytes]) -> int:
     total = 0
     for n, data in enumerate(objects):
         text = baseline.gunzip(data)
@@ -195,15 +210,6 @@ def micro(corpus: Corpus, rounds: int = 3) -> list[Measurement]:
         decoder = _native.ZeekDecoder(batch_rows=8192)
         decoded.append(decoder.feed(data) + decoder.finish())
     tables = [(lt, baseline.read_tsv_pyarrow(s)) for lt, s in corpus.tsv]
-
-    def encode_python() -> int:
-        total = 0
-        for n, (lt, table) in enumerate(tables):
-            bodies = baseline.bulk_bodies_orjson(
-                table, index=f"recall-bench-zeek.{lt}", id_prefix=str(n)
-            )
-            total += sum(len(b) for b in bodies)
-        return total
 
     return [
         best_of("recall_fast ZeekDecoder", "tsv", size, lambda: _decode(tsv), rounds),
@@ -229,21 +235,21 @@ def micro(corpus: Corpus, rounds: int = 3) -> list[Measurement]:
             rounds,
         ),
         best_of(
-            "recall_fast normalize+encode", "encode", size, lambda: _encode_native(decoded), rounds
+            "recall_fast normalize+encode", "encode", size, lambda: encode_native(decoded), rounds
         ),
-        best_of("to_pylist+orjson", "encode", size, encode_python, rounds),
+        best_of("to_pylist+orjson", "encode", size, lambda: encode_python(tables), rounds),
         best_of(
             "recall_fast ZeekProcessor",
             "fused",
             size,
-            lambda: _fused_native(corpus.gzip_tsv),
+            lambda: fused_native(corpus.gzip_tsv),
             rounds,
         ),
         best_of(
             "gunzip+pyarrow+to_pylist+orjson",
             "fused",
             size,
-            lambda: _fused_python(corpus.gzip_tsv),
+            lambda: fused_python(corpus.gzip_tsv),
             rounds,
         ),
     ]
