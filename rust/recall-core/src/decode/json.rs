@@ -823,24 +823,9 @@ fn quote_or_backslash(word: [u8; 8]) -> u64 {
 #[inline]
 fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
     const SWAR_BYTES: usize = 32;
-    if s.len() > SWAR_BYTES {
-        let mut base = 0usize;
-        for word in s.chunks_exact(8).take(SWAR_BYTES / 8) {
-            let Ok(word) = <[u8; 8]>::try_from(word) else {
-                break;
-            };
-            let marks = quote_or_backslash(word);
-            if marks != 0 {
-                return Some(base + (marks.trailing_zeros() / 8) as usize);
-            }
-            base += 8;
-        }
-        let rest = s.get(SWAR_BYTES..)?;
-        return memchr::memchr2(b'"', b'\\', rest).map(|pos| SWAR_BYTES + pos);
-    }
     let mut base = 0usize;
     let mut words = s.chunks_exact(8);
-    for word in &mut words {
+    for word in words.by_ref().take(SWAR_BYTES / 8) {
         let Ok(word) = <[u8; 8]>::try_from(word) else {
             break;
         };
@@ -849,6 +834,10 @@ fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
             return Some(base + (marks.trailing_zeros() / 8) as usize);
         }
         base += 8;
+    }
+    if s.len() > SWAR_BYTES {
+        let rest = s.get(SWAR_BYTES..)?;
+        return memchr::memchr2(b'"', b'\\', rest).map(|pos| SWAR_BYTES + pos);
     }
     let tail = words.remainder();
     if tail.is_empty() {
