@@ -32,7 +32,7 @@
 //! `valgrind --tool=callgrind` on the Rust bench guided the TSV work): each TSV field's
 //! separator is found while the field is decoded, 8 bytes at a time (SWAR), short values and
 //! canonical IPv4 addresses are copied as fixed 16/32-byte blocks, Zeek times are parsed 8
-//! digits at a time, and validity costs nothing until a column's first null: 1.8-2.2x
+//! digits at a time, and validity costs nothing until a column's first null: 1.3-2.2x
 //! `pyarrow.csv.read_csv` (one thread, types from `#types`) while doing more work
 //! (timestamps, sets, escapes, canonical addresses). The JSON path is a purpose-built scanner
 //! for Zeek's flat objects that predicts each key from the one that followed the previous key

@@ -20,7 +20,7 @@ use arrow_array::{RecordBatch, RecordBatchOptions};
 use arrow_schema::{Schema, SchemaRef};
 use memchr::memmem;
 
-use super::builders::{Column, List, Text, TEXT_COPY_SLACK};
+use super::builders::{push_prefix, Column, List, Text};
 use super::quarantine::QuarantineKind;
 use super::values::{
     fix_utf8_tail, is_canonical_ipv4, parse_f64, parse_i64, parse_port, parse_seconds_nanos,
@@ -766,31 +766,9 @@ fn push_text(t: &mut Text, raw: &[u8], window: &[u8], scan: LineScan) {
     t.commit();
 }
 
-/// Append `raw` (a prefix of `window`). A value of up to 16 (32) bytes is copied as a fixed
-/// 16 (32) byte block from the line and cut back: vector moves instead of a `memcpy` call,
-/// which dominates for Zeek's short fields.
-// Once per text value on the hot path.
-#[allow(clippy::inline_always)]
-#[inline(always)]
+/// Append `raw`, which starts `window` (the rest of its line): see [`push_prefix`].
+#[inline]
 fn copy_value(values: &mut Vec<u8>, raw: &[u8], window: &[u8]) {
     debug_assert_eq!(raw.as_ptr(), window.as_ptr(), "raw must start the window");
-    let len = values.len();
-    if raw.len() <= 16 {
-        if let Some(block) = window.get(..16).and_then(|w| <&[u8; 16]>::try_from(w).ok()) {
-            values.extend_from_slice(block);
-            values.truncate(len + raw.len());
-            return;
-        }
-    } else if raw.len() <= TEXT_COPY_SLACK {
-        // Zeek's uids and file ids (18 bytes), host names, MIME types.
-        if let Some(block) = window
-            .get(..TEXT_COPY_SLACK)
-            .and_then(|w| <&[u8; TEXT_COPY_SLACK]>::try_from(w).ok())
-        {
-            values.extend_from_slice(block);
-            values.truncate(len + raw.len());
-            return;
-        }
-    }
-    values.extend_from_slice(raw);
+    push_prefix(values, window, raw.len());
 }
